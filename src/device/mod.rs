@@ -1,0 +1,1 @@
+//! The virtual QPU (filled in on the foundation branch).

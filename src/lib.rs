@@ -1,0 +1,24 @@
+//! qasa: single-qubit assessment (QASA) of D-Wave quantum annealers.
+//!
+//! The crate follows the data flow of `docs/design.md`, one module per stage, dependencies one way:
+//!
+//! ```text
+//! topology ─┐
+//!           ├─ device (virtual QPU) ─┐
+//! sapi ─────┴────────────────────────┼─> sweep (counts in the physical frame)
+//! recorded files (QASA csv) ─────────┘        └─> fit (per-qubit MLE, errors, model choice)
+//! ```
+//!
+//! `model` is pure math at the bottom; `server` serves the virtual QPU over the SAPI protocol. The binary
+//! (`src/main.rs`, `src/cli/`) only parses arguments and prints.
+
+pub mod device;
+pub mod fit;
+pub mod model;
+pub mod sapi;
+pub mod server;
+pub mod sweep;
+pub mod topology;
+
+/// Version of this tool, recorded in every file it writes.
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");

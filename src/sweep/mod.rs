@@ -1,0 +1,106 @@
+//! The sweep dataset: per (h, qubit) counts of s = -1 reads ("down") out of all reads, **in the physical
+//! frame** (the field the qubit saw, the spin it returned; docs/physics.md §3.4), with optional per-call
+//! blocks (for the block bootstrap, physics.md §3.5) and optional per (h, coupler) pair counts (§5).
+//!
+//! Files: the native `*.sweep.json[.gz]` (schema `schemas/sweep.schema.json`) and the reference QASA
+//! `spin_table.csv` (`h,samples,spin_<id>,...`).
+
+mod counts;
+pub use counts::CountMatrix;
+
+use crate::topology::{QubitId, Topology};
+use serde::{Deserialize, Serialize};
+
+/// Where a sweep came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SweepSource {
+    /// The built-in virtual QPU (`qasa simulate`).
+    Simulated,
+    /// Collected from a SAPI solver.
+    Collected,
+    /// Imported from a QASA `spin_table.csv` (gauges unknown).
+    QasaCsv,
+}
+
+/// Metadata of a sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepMeta {
+    pub source: SweepSource,
+    /// Solver name (`properties` record name, or the virtual device's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solver: Option<String>,
+    /// Working-graph id (`identity.version.graph_id`) when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph_id: Option<String>,
+    /// Hardware topology when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topology: Option<TopologyRef>,
+    /// Anneal time in microseconds, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anneal_time_us: Option<f64>,
+    /// Solver parameters sent with every call (e.g. `auto_scale: false`).
+    #[serde(default)]
+    pub parameters: serde_json::Map<String, serde_json::Value>,
+    /// True when every call used a random spin-reversal gauge and counts were mapped back to the
+    /// physical frame; false when gauges were not used; `None` when unknown (QASA csv).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gauges: Option<bool>,
+    /// RFC 3339 time stamp of the first call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// RFC 3339 time stamp of the last call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// Version of qasa that wrote the file.
+    pub tool_version: String,
+    /// Seed used by a simulation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+}
+
+/// Topology as SAPI writes it: `{"type": "pegasus", "shape": [16]}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopologyRef {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub shape: Vec<u32>,
+}
+
+impl From<Topology> for TopologyRef {
+    fn from(t: Topology) -> Self {
+        let kind = match t.family() {
+            crate::topology::Family::Chimera => "chimera",
+            crate::topology::Family::Pegasus => "pegasus",
+            crate::topology::Family::Zephyr => "zephyr",
+        };
+        TopologyRef { kind: kind.to_string(), shape: t.shape() }
+    }
+}
+
+/// Per (h, coupler) pair statistics: reads in which both spins agree, out of reads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PairCounts {
+    /// Couplers `(u, v)`, `u < v`, both in the sweep's qubit list.
+    pub couplers: Vec<(QubitId, QubitId)>,
+    /// `agree[ih * couplers.len() + ic]`: reads with s_u = s_v.
+    pub agree: Vec<u32>,
+    /// `reads[ih * couplers.len() + ic]`.
+    pub reads: Vec<u32>,
+}
+
+/// A single-qubit sweep.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sweep {
+    pub meta: SweepMeta,
+    /// The h grid, in units of the solver's h, strictly increasing.
+    pub h: Vec<f64>,
+    /// Qubit ids, one column each, strictly increasing.
+    pub qubits: Vec<QubitId>,
+    /// Total counts over all calls.
+    pub counts: CountMatrix,
+    /// Per-call blocks (each the same shape as `counts`; they sum to `counts`). Empty when not recorded.
+    pub blocks: Vec<CountMatrix>,
+    /// Pair counts on couplers, when recorded.
+    pub pairs: Option<PairCounts>,
+}
