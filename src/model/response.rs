@@ -1,0 +1,294 @@
+//! The response function and its exact derivatives (docs/physics.md §2).
+//!
+//! ```text
+//! a± = h + b ± η,  c = γ h,  r± = sqrt(a±² + c²)
+//! m(h) = ½ Σ± (a±/r±) tanh(β r±),   p_down = (1 + m)/2
+//! ```
+//!
+//! Each branch is `f(x, u) = x tanh(R)/R` with `x = β a`, `u = β c`, `R = β r`, whose derivatives are
+//! `f_x = t + x² g`, `f_u = x u g` and (second order, with `G = g'/R`) `f_xx = 3xg + x³G`,
+//! `f_xu = ug + x²uG`, `f_uu = xg + xu²G`. The chain rule through `x(β, b, η)` and `u(β, γ)` gives the
+//! gradient and Hessian of `p_down` with respect to `(β, b, γ, η)`.
+//!
+//! `p_down` and `1 - p_down` are both computed without cancellation: for `a ≥ 0`,
+//! `1 - m_branch = c²/(r(r+a)) + (a/r)(1 - tanh R)` (mirror for `a < 0`), so tails far below 1e-16 keep
+//! their relative accuracy. The Gaussian variant (§2, last paragraph) averages the noiseless branch over
+//! `h + b + σ z`, `z ~ N(0,1)`, with a cached 32-node Gauss–Hermite rule.
+
+use super::params::{NoiseKind, Params};
+use super::stable::{g_of, gg_of, t_of, Hyper};
+use std::sync::OnceLock;
+
+/// Number of Gauss–Hermite nodes of the Gaussian-noise model.
+pub const GAUSS_HERMITE_NODES: usize = 32;
+
+/// How many derivatives to compute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Order {
+    Value,
+    Gradient,
+    Hessian,
+}
+
+/// `p_down`, `1 - p_down` and derivatives with respect to `[β, b, γ, η]` at one h.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Response {
+    /// Probability of s = -1.
+    pub p: f64,
+    /// Probability of s = +1, `1 - p` computed without cancellation.
+    pub q: f64,
+    /// ∂p/∂θ, θ = (β, b, γ, η); zero unless `Order::Gradient` or higher.
+    pub dp: [f64; 4],
+    /// ∂²p/∂θ∂θ'; zero unless `Order::Hessian`.
+    pub d2p: [[f64; 4]; 4],
+}
+
+/// Gauss–Hermite nodes as `(z, weight)` for E over z ~ N(0, 1): `z = √2 x_i`, `w = w_i/√π`.
+pub fn gauss_hermite_normal() -> &'static [(f64, f64)] {
+    static NODES: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
+    NODES.get_or_init(|| {
+        let rule = match gauss_quad::hermite::GaussHermite::new(GAUSS_HERMITE_NODES) {
+            Ok(r) => r,
+            Err(_) => return Vec::new(),
+        };
+        let s = std::f64::consts::PI.sqrt();
+        let mut v: Vec<(f64, f64)> = rule
+            .as_node_weight_pairs()
+            .iter()
+            .map(|&(x, w)| (std::f64::consts::SQRT_2 * x, w / s))
+            .collect();
+        // Symmetrise exactly so that the model is exactly even in σ.
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let n = v.len();
+        for i in 0..n / 2 {
+            let z = 0.5 * (v[n - 1 - i].0 - v[i].0);
+            let w = 0.5 * (v[n - 1 - i].1 + v[i].1);
+            v[i] = (-z, w);
+            v[n - 1 - i] = (z, w);
+        }
+        if n % 2 == 1 {
+            v[n / 2].0 = 0.0;
+        }
+        let total: f64 = v.iter().map(|x| x.1).sum();
+        v.iter_mut().for_each(|x| x.1 /= total);
+        v
+    })
+}
+
+/// p_down at field `h` (value only).
+pub fn p_down(kind: NoiseKind, params: &Params, h: f64) -> f64 {
+    response(kind, params, h, Order::Value).p
+}
+
+/// m(h) = 2 p_down - 1.
+pub fn magnetization(kind: NoiseKind, params: &Params, h: f64) -> f64 {
+    let r = response(kind, params, h, Order::Value);
+    r.p - r.q
+}
+
+/// `p_down` with derivatives up to `order` at field `h`.
+pub fn response(kind: NoiseKind, params: &Params, h: f64, order: Order) -> Response {
+    let mut acc = Response::default();
+    match kind {
+        NoiseKind::TwoPoint => {
+            branch(params, h, params.eta, 1.0, 0.5, order, &mut acc);
+            branch(params, h, -params.eta, -1.0, 0.5, order, &mut acc);
+        }
+        NoiseKind::Gaussian => {
+            for &(z, w) in gauss_hermite_normal() {
+                branch(params, h, params.eta * z, z, w, order, &mut acc);
+            }
+        }
+    }
+    acc
+}
+
+/// Adds `w ×` one branch with noise offset `e` (`de = ∂e/∂η`) to `acc` (all halved: p = (1+m)/2).
+#[inline]
+fn branch(pr: &Params, h: f64, e: f64, de: f64, w: f64, order: Order, acc: &mut Response) {
+    let beta = pr.beta;
+    let a = h + pr.b + e;
+    let c = pr.gamma * h;
+    let r = (a * a + c * c).sqrt();
+    let rr = beta * r;
+    let hy = Hyper::new(rr);
+    // 1 + m_branch and 1 - m_branch without cancellation.
+    let (op, om) = if r == 0.0 {
+        (1.0, 1.0)
+    } else if a >= 0.0 {
+        let om = c * c / (r * (r + a)) + (a / r) * hy.one_minus_th;
+        (2.0 - om, om)
+    } else {
+        let op = c * c / (r * (r - a)) + (-a / r) * hy.one_minus_th;
+        (op, 2.0 - op)
+    };
+    let hw = 0.5 * w;
+    acc.p += hw * op;
+    acc.q += hw * om;
+    if order == Order::Value {
+        return;
+    }
+    let x = beta * a;
+    let u = beta * c;
+    let t = t_of(rr, &hy);
+    let g = g_of(rr, &hy);
+    let fx = t + x * x * g;
+    let fu = x * u * g;
+    let dx = [a, beta, 0.0, beta * de];
+    let du = [c, 0.0, beta * h, 0.0];
+    for i in 0..4 {
+        acc.dp[i] += hw * (fx * dx[i] + fu * du[i]);
+    }
+    if order == Order::Gradient {
+        return;
+    }
+    let gg = gg_of(rr, &hy, g);
+    let fxx = 3.0 * x * g + x * x * x * gg;
+    let fxu = u * g + x * x * u * gg;
+    let fuu = x * g + x * u * u * gg;
+    for i in 0..4 {
+        for j in i..4 {
+            let mut v =
+                fxx * dx[i] * dx[j] + fxu * (dx[i] * du[j] + du[i] * dx[j]) + fuu * du[i] * du[j];
+            if i == 0 {
+                v += match j {
+                    1 => fx,
+                    2 => fu * h,
+                    3 => fx * de,
+                    _ => 0.0,
+                };
+            }
+            acc.d2p[i][j] += hw * v;
+            if i != j {
+                acc.d2p[j][i] += hw * v;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: [f64; 8] = [-0.5, -0.1, -0.025, 0.0, 0.025, 0.1, 0.5, 1.0];
+
+    #[test]
+    fn reference_vectors_of_physics_md() {
+        let cases: [([f64; 4], [f64; 8]); 3] = [
+            (
+                [11.0, 0.01, 0.05, 0.02],
+                [
+                    0.000675246847,
+                    0.129346928509,
+                    0.421980246928,
+                    0.552240576672,
+                    0.676019362029,
+                    0.912017392262,
+                    0.999383084835,
+                    0.999387721780,
+                ],
+            ),
+            (
+                [5.0, -0.02, 0.1, 0.05],
+                [
+                    0.008349376397,
+                    0.243311708844,
+                    0.395695988323,
+                    0.453127372322,
+                    0.511747619497,
+                    0.680008987373,
+                    0.988345252546,
+                    0.997338158951,
+                ],
+            ),
+            (
+                [8.0, 0.0, 0.0, 0.0],
+                [
+                    0.000335350130,
+                    0.167981614866,
+                    0.401312339888,
+                    0.5,
+                    0.598687660112,
+                    0.832018385134,
+                    0.999664649870,
+                    0.999999887465,
+                ],
+            ),
+        ];
+        for (p, want) in cases {
+            let pr = Params::from_array(p);
+            for (h, w) in H.iter().zip(want) {
+                let got = p_down(NoiseKind::TwoPoint, &pr, *h);
+                assert!((got - w).abs() < 1e-9, "{p:?} h={h}: {got} vs {w}");
+            }
+        }
+    }
+
+    #[test]
+    fn closed_forms() {
+        // b = η = 0: m = tanh(β sqrt(1+γ²) h)/sqrt(1+γ²)
+        let (beta, gamma) = (7.0, 0.3);
+        let s = (1.0f64 + gamma * gamma).sqrt();
+        for h in [-2.0, -0.3, -1e-9, 0.0, 0.2, 5.0] {
+            let m = magnetization(NoiseKind::TwoPoint, &Params::new(beta, 0.0, gamma, 0.0), h);
+            assert!((m - (beta * s * h).tanh() / s).abs() < 1e-14);
+        }
+        // slope at h = -b with noise: β sech²(βη)
+        let pr = Params::new(9.0, 0.013, 0.0, 0.04);
+        let r = response(NoiseKind::TwoPoint, &pr, -pr.b, Order::Gradient);
+        let slope = 2.0 * r.dp[1]; // ∂m/∂h = ∂m/∂b
+        let want = 9.0 / (9.0f64 * 0.04).cosh().powi(2);
+        assert!((slope - want).abs() < 1e-12, "{slope} vs {want}");
+        // tails keep relative accuracy: ideal Gibbs p = 1/(1 + e^{-2βh})
+        let r = response(
+            NoiseKind::TwoPoint,
+            &Params::new(30.0, 0.0, 0.0, 0.0),
+            -1.0,
+            Order::Value,
+        );
+        let want = 1.0 / (1.0 + 60f64.exp());
+        assert!(((r.p - want) / want).abs() < 1e-12);
+        // wrong-state floor (1 - 1/sqrt(1+γ²))/2
+        let r = response(
+            NoiseKind::TwoPoint,
+            &Params::new(50.0, 0.0, 0.2, 0.0),
+            3.0,
+            Order::Value,
+        );
+        let floor = (1.0 - 1.0 / (1.0f64 + 0.04).sqrt()) / 2.0;
+        assert!(((r.q - floor) / floor).abs() < 1e-12);
+    }
+
+    #[test]
+    fn extreme_inputs_are_finite_and_in_range() {
+        for beta in [1e-12, 1e-3, 1.0, 1e3, 1e9] {
+            for h in [-1e6, -1.0, -1e-12, 0.0, 1e-300, 1.0, 1e6] {
+                for kind in [NoiseKind::TwoPoint, NoiseKind::Gaussian] {
+                    let r = response(kind, &Params::new(beta, 0.0, 0.1, 0.01), h, Order::Hessian);
+                    assert!(r.p >= 0.0 && r.q >= 0.0 && (r.p + r.q - 1.0).abs() < 1e-12);
+                    assert!(r
+                        .dp
+                        .iter()
+                        .chain(r.d2p.iter().flatten())
+                        .all(|v| v.is_finite()));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gaussian_rule_moments_and_small_sigma_limit() {
+        let n = gauss_hermite_normal();
+        assert_eq!(n.len(), GAUSS_HERMITE_NODES);
+        let m2: f64 = n.iter().map(|(z, w)| w * z * z).sum();
+        let m4: f64 = n.iter().map(|(z, w)| w * z.powi(4)).sum();
+        assert!((m2 - 1.0).abs() < 1e-12 && (m4 - 3.0).abs() < 1e-11);
+        // σ = η small: the two models agree to second order.
+        let pr = Params::new(6.0, 0.01, 0.05, 0.005);
+        for h in H {
+            let a = p_down(NoiseKind::TwoPoint, &pr, h);
+            let b = p_down(NoiseKind::Gaussian, &pr, h);
+            assert!((a - b).abs() < 1e-5, "h={h}: {a} vs {b}");
+        }
+    }
+}
