@@ -1,1 +1,49 @@
-//! Placeholder: filled in by its own issue.
+//! Fitting (docs/physics.md §3): per-qubit maximum likelihood of the model in [`crate::model`], with
+//! uncertainties and model comparison; every result says why it stopped (design.md, style.md §5).
+//!
+//! Model, solver and loop are kept apart:
+//! - [`objective`]: ℓ in working coordinates `(ln β, b, γ, η)`, γ and η free in sign (the optimizer trap).
+//! - [`solver`]: damped Newton / Levenberg–Marquardt with exact Hessian; a [`StopReason`] on every run.
+//! - [`start`] + [`multistart`]: deterministic data-driven and fixed starting points.
+//! - [`qubit`]: the per-qubit loop (validation, errors, profile intervals, bootstrap, warnings);
+//!   [`chip`]: the whole sweep in parallel.
+//! - [`profile`] (95 % profile-likelihood intervals), [`bootstrap`] (block bootstrap over calls),
+//!   [`select`] (LR, AIC, BIC), [`export`] (CSV writers), [`result`] (serde result types).
+
+pub mod bootstrap;
+pub mod chip;
+pub mod config;
+pub mod export;
+mod linalg;
+pub mod multistart;
+pub mod objective;
+pub mod profile;
+pub mod qubit;
+pub mod result;
+pub mod select;
+pub mod solver;
+pub mod start;
+pub mod warnings;
+
+pub use chip::{fit_sweep, qubit_counts, validate};
+pub use config::{FitConfig, ModelChoice, ProfileMode};
+pub use export::{write_params_csv, write_qasa_csv, PARAMS_CSV_HEADER, QASA_CSV_HEADER};
+pub use qubit::fit_qubit;
+pub use result::{
+    BootstrapFit, FailReason, FitMeta, FitResult, FitStatus, FitSummary, ModelScore, QubitFit,
+};
+pub use solver::{SolverOptions, StopReason};
+pub use warnings::FitWarning;
+
+/// Errors that stop a whole fit (per-qubit problems are statuses instead).
+#[derive(Debug, thiserror::Error)]
+pub enum FitError {
+    #[error("the sweep is empty ({n_h} h values, {n_qubits} qubits): nothing to fit; check the input file")]
+    Empty { n_h: usize, n_qubits: usize },
+    #[error("h value #{index} is {value}: every h must be finite; fix the input file")]
+    NonFiniteField { index: usize, value: f64 },
+    #[error("{what} has the wrong shape: {detail}; the sweep file is inconsistent")]
+    Shape { what: String, detail: String },
+    #[error("bootstrap needs per-call blocks but the sweep has {calls}; drop --bootstrap or record calls separately")]
+    NoBlocks { calls: usize },
+}

@@ -1,0 +1,97 @@
+//! Deterministic multi-start maximisation of one model on one qubit's counts.
+
+use super::objective::{to_phi, Likelihood};
+use super::solver::{maximize, Solution, SolverOptions, StopReason};
+use super::start::starts;
+use crate::model::{Model, Params, QubitCounts};
+
+/// Best solution over the starts.
+#[derive(Clone, Copy, Debug)]
+pub struct MultiStart {
+    pub best: Solution,
+    /// Iterations summed over the starts.
+    pub iterations: usize,
+    pub starts: usize,
+    /// Starts that converged to within 1e-6 nats of the best ℓ.
+    pub agreeing: usize,
+}
+
+/// Fits `model` from each start in [`starts`] plus `extra` (e.g. a nested model's optimum) and keeps
+/// the converged solution with the highest ℓ (any solution if none converged).
+pub fn fit_model(
+    model: Model,
+    data: &QubitCounts,
+    guess: &Params,
+    extra: Option<&Params>,
+    opts: &SolverOptions,
+) -> MultiStart {
+    let obj = Likelihood {
+        kind: model.noise(),
+        data,
+    };
+    let free = model.free();
+    let mut list = starts(model, guess);
+    if let Some(e) = extra {
+        let mut a = e.to_array();
+        // keep γ, η off their saddle at 0
+        for i in 2..4 {
+            if free[i] && a[i].abs() < 1e-3 {
+                a[i] = if i == 2 { guess.gamma } else { guess.eta };
+            }
+            if !free[i] {
+                a[i] = 0.0;
+            }
+        }
+        if !free[1] {
+            a[1] = 0.0;
+        }
+        list.insert(0, Params::from_array(a));
+    }
+    let mut sols: Vec<Solution> = Vec::with_capacity(list.len());
+    let mut iterations = 0;
+    for s in &list {
+        if !(s.beta > 0.0) {
+            continue;
+        }
+        let sol = maximize(&obj, to_phi(s), free, opts);
+        iterations += sol.iterations;
+        sols.push(sol);
+    }
+    let rank = |s: &Solution| {
+        (
+            s.stop == StopReason::Converged,
+            if s.ll.is_finite() {
+                s.ll
+            } else {
+                f64::NEG_INFINITY
+            },
+        )
+    };
+    let best = sols
+        .iter()
+        .copied()
+        .max_by(|a, b| {
+            let (ca, la) = rank(a);
+            let (cb, lb) = rank(b);
+            ca.cmp(&cb).then(la.total_cmp(&lb))
+        })
+        .unwrap_or(Solution {
+            phi: to_phi(guess),
+            ll: f64::NAN,
+            iterations: 0,
+            stop: StopReason::NonFinite,
+        });
+    let agreeing = sols
+        .iter()
+        .filter(|s| {
+            s.stop == StopReason::Converged
+                && (s.ll - best.ll).abs() <= 1e-6 * (1.0 + best.ll.abs() * 1e-9)
+        })
+        .count();
+    MultiStart {
+        best,
+        iterations,
+        starts: sols.len(),
+        agreeing,
+    }
+}

@@ -1,0 +1,44 @@
+//! The objective seen by the solver: ℓ in working coordinates `φ = (ln β, b, γ, η)` (β > 0 by
+//! construction; γ and η free in sign, docs/physics.md §3 "optimizer trap").
+
+use crate::model::{log_likelihood, LogLik, NoiseKind, Order, Params, QubitCounts};
+
+/// Something the solver can maximise: value, gradient and Hessian in working coordinates.
+pub trait Objective {
+    fn eval(&self, phi: &[f64; 4], order: Order) -> LogLik;
+}
+
+/// Working coordinates → natural parameters.
+pub fn to_params(phi: &[f64; 4]) -> Params {
+    Params::new(phi[0].exp(), phi[1], phi[2], phi[3])
+}
+
+/// Natural parameters → working coordinates (β must be > 0).
+pub fn to_phi(p: &Params) -> [f64; 4] {
+    [p.beta.ln(), p.b, p.gamma, p.eta]
+}
+
+/// The binomial likelihood of one qubit's counts.
+pub struct Likelihood<'a> {
+    pub kind: NoiseKind,
+    pub data: &'a QubitCounts,
+}
+
+impl Objective for Likelihood<'_> {
+    fn eval(&self, phi: &[f64; 4], order: Order) -> LogLik {
+        let p = to_params(phi);
+        let mut e = log_likelihood(self.kind, &p, self.data, order);
+        // chain rule for φ₀ = ln β
+        let beta = p.beta;
+        let g0 = e.grad[0];
+        e.grad[0] = beta * g0;
+        if order == Order::Hessian {
+            e.hess[0][0] = beta * g0 + beta * beta * e.hess[0][0];
+            for j in 1..4 {
+                e.hess[0][j] *= beta;
+                e.hess[j][0] *= beta;
+            }
+        }
+        e
+    }
+}

@@ -1,0 +1,279 @@
+//! Result types of a fit: plain serde structs, units in the docs (schema: `schemas/fit.schema.json`).
+
+use super::config::FitConfig;
+use super::warnings::FitWarning;
+use crate::model::{Model, Param};
+use crate::sweep::SweepMeta;
+use serde::{Deserialize, Serialize};
+
+/// Why a fit failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailReason {
+    /// The qubit has no reads at any h.
+    NoReads,
+    /// Counts or fields are not finite / inconsistent (down > reads).
+    NonFiniteData,
+    /// Fewer distinct h values with reads than the model needs.
+    TooFewFieldValues,
+    /// Every read in one state at every h: the MLE is at infinity.
+    AllOneState,
+    /// The solver hit its iteration limit.
+    IterationLimit,
+    /// No step improved ℓ although not at a maximum.
+    Stalled,
+    /// ℓ not finite at every starting point.
+    NonFiniteLikelihood,
+}
+
+impl FailReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailReason::NoReads => "no_reads",
+            FailReason::NonFiniteData => "non_finite_data",
+            FailReason::TooFewFieldValues => "too_few_field_values",
+            FailReason::AllOneState => "all_one_state",
+            FailReason::IterationLimit => "iteration_limit",
+            FailReason::Stalled => "stalled",
+            FailReason::NonFiniteLikelihood => "non_finite_likelihood",
+        }
+    }
+}
+
+/// How a qubit's fit ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FitStatus {
+    /// Strict interior local (multi-start global) maximum.
+    Converged,
+    /// Maximum with γ and/or η at 0 (|θ| < 1e-7); their SEs are not meaningful, use the profile interval.
+    OnBound { at: Vec<Param> },
+    /// No estimate (or an unconverged one); `detail` says what to do.
+    Failed { reason: FailReason, detail: String },
+}
+
+impl FitStatus {
+    /// `converged`, `on_bound:gamma+eta`, `failed:no_reads`.
+    pub fn label(&self) -> String {
+        match self {
+            FitStatus::Converged => "converged".into(),
+            FitStatus::OnBound { at } => {
+                format!(
+                    "on_bound:{}",
+                    at.iter().map(|p| p.name()).collect::<Vec<_>>().join("+")
+                )
+            }
+            FitStatus::Failed { reason, .. } => format!("failed:{}", reason.as_str()),
+        }
+    }
+    pub fn is_failed(&self) -> bool {
+        matches!(self, FitStatus::Failed { .. })
+    }
+}
+
+/// One model's fit inside a model comparison.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelScore {
+    pub model: Model,
+    /// Number of fitted parameters.
+    pub n_params: usize,
+    /// Maximised log-likelihood, nats.
+    pub ll: f64,
+    /// AIC = 2k - 2ℓ.
+    pub aic: f64,
+    /// BIC = k ln(total reads) - 2ℓ.
+    pub bic: f64,
+    /// Likelihood-ratio statistic 2(ℓ - ℓ_parent) against the next smaller nested model (none for
+    /// gibbs and gaussian).
+    pub lr_vs: Option<Model>,
+    pub lr_stat: Option<f64>,
+    /// χ² p-value of `lr_stat` (conservative for η and γ, which sit on a boundary under the null).
+    pub lr_p_value: Option<f64>,
+}
+
+/// Block-bootstrap summary of one qubit (reported |γ|, |η|).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BootstrapFit {
+    /// Replicates requested.
+    pub reps: usize,
+    /// Replicates whose fit failed (excluded).
+    pub failed: usize,
+    pub beta_se: Option<f64>,
+    pub b_se: Option<f64>,
+    pub gamma_se: Option<f64>,
+    pub eta_se: Option<f64>,
+    /// 2.5 % and 97.5 % percentiles.
+    pub beta_lo: Option<f64>,
+    pub beta_hi: Option<f64>,
+    pub b_lo: Option<f64>,
+    pub b_hi: Option<f64>,
+    pub gamma_lo: Option<f64>,
+    pub gamma_hi: Option<f64>,
+    pub eta_lo: Option<f64>,
+    pub eta_hi: Option<f64>,
+}
+
+/// The fit of one qubit. `beta` in 1/h units; `b`, `eta` in h units; `gamma` dimensionless. For the
+/// gaussian model `eta` holds σ. Parameters a model does not fit are 0 with no errors.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QubitFit {
+    pub qubit: u32,
+    pub model: Model,
+    pub status: FitStatus,
+    pub beta: Option<f64>,
+    pub b: Option<f64>,
+    /// |γ|.
+    pub gamma: Option<f64>,
+    /// |η| (or |σ|).
+    pub eta: Option<f64>,
+    /// Standard errors from the observed information (binomial).
+    pub beta_se: Option<f64>,
+    pub b_se: Option<f64>,
+    pub gamma_se: Option<f64>,
+    pub eta_se: Option<f64>,
+    /// Standard errors × sqrt(dispersion) (quasi-likelihood).
+    pub beta_se_scaled: Option<f64>,
+    pub b_se_scaled: Option<f64>,
+    pub gamma_se_scaled: Option<f64>,
+    pub eta_se_scaled: Option<f64>,
+    /// Profile-likelihood 95 % interval (deviance 3.841); for γ, η an interval on |γ|, |η|.
+    pub beta_lo: Option<f64>,
+    pub beta_hi: Option<f64>,
+    pub b_lo: Option<f64>,
+    pub b_hi: Option<f64>,
+    pub gamma_lo: Option<f64>,
+    pub gamma_hi: Option<f64>,
+    pub eta_lo: Option<f64>,
+    pub eta_hi: Option<f64>,
+    /// Wrong-state floor `(1 - 1/sqrt(1+γ²))/2`, equivalent symmetric readout error (physics.md §3.1).
+    pub wrong_state_floor: Option<f64>,
+    /// Maximised log-likelihood (count form, no binomial coefficient), nats.
+    pub ll: Option<f64>,
+    /// Deviance against the saturated model.
+    pub deviance: Option<f64>,
+    /// Pearson χ².
+    pub pearson_chi2: Option<f64>,
+    /// Degrees of freedom: h values with reads - fitted parameters.
+    pub dof: i64,
+    /// Dispersion φ = Pearson χ²/dof.
+    pub dispersion: Option<f64>,
+    /// h values with reads.
+    pub n_points: usize,
+    /// Total reads.
+    pub total_reads: f64,
+    /// Solver iterations over all starts.
+    pub iterations: usize,
+    /// Starts tried, and how many reached the best ℓ (within 1e-6 nats).
+    pub starts: usize,
+    pub starts_agreeing: usize,
+    pub bootstrap: Option<BootstrapFit>,
+    /// Model comparison (empty unless `--model auto`).
+    pub comparison: Vec<ModelScore>,
+    pub warnings: Vec<FitWarning>,
+}
+
+impl QubitFit {
+    /// An empty (failed) record.
+    pub fn failed(qubit: u32, model: Model, reason: FailReason, detail: String) -> Self {
+        QubitFit {
+            qubit,
+            model,
+            status: FitStatus::Failed { reason, detail },
+            beta: None,
+            b: None,
+            gamma: None,
+            eta: None,
+            beta_se: None,
+            b_se: None,
+            gamma_se: None,
+            eta_se: None,
+            beta_se_scaled: None,
+            b_se_scaled: None,
+            gamma_se_scaled: None,
+            eta_se_scaled: None,
+            beta_lo: None,
+            beta_hi: None,
+            b_lo: None,
+            b_hi: None,
+            gamma_lo: None,
+            gamma_hi: None,
+            eta_lo: None,
+            eta_hi: None,
+            wrong_state_floor: None,
+            ll: None,
+            deviance: None,
+            pearson_chi2: None,
+            dof: 0,
+            dispersion: None,
+            n_points: 0,
+            total_reads: 0.0,
+            iterations: 0,
+            starts: 0,
+            starts_agreeing: 0,
+            bootstrap: None,
+            comparison: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+    /// `[β, b, |γ|, |η|]` when present.
+    pub fn values(&self) -> [Option<f64>; 4] {
+        [self.beta, self.b, self.gamma, self.eta]
+    }
+    pub fn ses(&self) -> [Option<f64>; 4] {
+        [self.beta_se, self.b_se, self.gamma_se, self.eta_se]
+    }
+    pub fn intervals(&self) -> [(Option<f64>, Option<f64>); 4] {
+        [
+            (self.beta_lo, self.beta_hi),
+            (self.b_lo, self.b_hi),
+            (self.gamma_lo, self.gamma_hi),
+            (self.eta_lo, self.eta_hi),
+        ]
+    }
+}
+
+/// What was fitted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FitMeta {
+    /// qasa version.
+    pub tool_version: String,
+    /// Metadata of the input sweep.
+    pub sweep: SweepMeta,
+    pub n_h: usize,
+    /// h range, h units.
+    pub h_min: f64,
+    pub h_max: f64,
+    pub n_qubits: usize,
+    /// Per-call blocks available for the bootstrap.
+    pub n_calls: usize,
+}
+
+/// Chip-level summary.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct FitSummary {
+    pub n_qubits: usize,
+    pub converged: usize,
+    pub on_bound: usize,
+    pub failed: usize,
+    /// Medians over non-failed qubits.
+    pub median_beta: Option<f64>,
+    pub median_b: Option<f64>,
+    pub median_gamma: Option<f64>,
+    pub median_eta: Option<f64>,
+    pub median_dispersion: Option<f64>,
+    /// Qubits per chosen model, `[(model, count)]`.
+    pub models: Vec<(Model, usize)>,
+    /// Qubits per warning.
+    pub warnings: Vec<(FitWarning, usize)>,
+    /// Failure reasons with counts.
+    pub failures: Vec<(FailReason, usize)>,
+}
+
+/// The fit of a whole sweep (`fit.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FitResult {
+    pub meta: FitMeta,
+    pub config: FitConfig,
+    pub qubits: Vec<QubitFit>,
+    pub summary: FitSummary,
+}

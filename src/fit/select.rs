@@ -1,0 +1,121 @@
+//! Model comparison per qubit: likelihood ratio against the next smaller nested model
+//! (gibbs ⊂ bias ⊂ noise ⊂ qasa), AIC = 2k - 2ℓ and BIC = k ln(n) - 2ℓ with n the total number of reads
+//! (Bernoulli observations). `--model auto` keeps the model with the smallest BIC.
+
+use super::result::ModelScore;
+use crate::model::Model;
+
+/// The nested parent of a model, if any.
+pub fn parent(m: Model) -> Option<Model> {
+    match m {
+        Model::Gibbs | Model::Gaussian => None,
+        Model::Bias => Some(Model::Gibbs),
+        Model::Noise => Some(Model::Bias),
+        Model::Qasa => Some(Model::Noise),
+    }
+}
+
+/// Scores for fitted `(model, ℓ)` pairs.
+pub fn score(fits: &[(Model, f64)], total_reads: f64) -> Vec<ModelScore> {
+    let ln_n = total_reads.max(1.0).ln();
+    fits.iter()
+        .map(|&(model, ll)| {
+            let k = model.n_params();
+            let (lr_vs, lr_stat, lr_p_value) =
+                match parent(model).and_then(|p| fits.iter().find(|f| f.0 == p)) {
+                    Some(&(p, llp)) => {
+                        let stat = (2.0 * (ll - llp)).max(0.0);
+                        (Some(p), Some(stat), Some(chi2_sf(stat, k - p.n_params())))
+                    }
+                    None => (None, None, None),
+                };
+            ModelScore {
+                model,
+                n_params: k,
+                ll,
+                aic: 2.0 * k as f64 - 2.0 * ll,
+                bic: k as f64 * ln_n - 2.0 * ll,
+                lr_vs,
+                lr_stat,
+                lr_p_value,
+            }
+        })
+        .collect()
+}
+
+/// The model with the smallest BIC (first on ties).
+pub fn best_by_bic(scores: &[ModelScore]) -> Option<Model> {
+    scores
+        .iter()
+        .filter(|s| s.bic.is_finite())
+        .min_by(|a, b| a.bic.total_cmp(&b.bic))
+        .map(|s| s.model)
+}
+
+/// Survival function of χ² with `df` degrees of freedom (closed forms by recursion in df).
+pub fn chi2_sf(x: f64, df: usize) -> f64 {
+    if !(x > 0.0) {
+        return 1.0;
+    }
+    let h = x / 2.0;
+    if df % 2 == 0 {
+        // e^{-h} Σ_{i<df/2} h^i / i!
+        let (mut term, mut sum) = (1.0, 1.0);
+        for i in 1..df / 2 {
+            term *= h / i as f64;
+            sum += term;
+        }
+        (-h).exp() * sum
+    } else {
+        // erfc(√h) + e^{-h} Σ_{i=1}^{(df-1)/2} h^{i-1/2}/Γ(i+1/2)
+        let mut sum = erfc(h.sqrt());
+        let mut term = (h / std::f64::consts::PI).sqrt() * 2.0 * (-h).exp(); // h^{1/2}/Γ(3/2) e^{-h}
+        for i in 1..=(df - 1) / 2 {
+            sum += term;
+            term *= h / (i as f64 + 0.5);
+        }
+        sum.min(1.0)
+    }
+}
+
+/// Complementary error function (W. H. Press et al., Numerical Recipes, erfcc; relative error < 1.2e-7).
+pub fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -z * z - 1.26551223
+        + t * (1.00002368
+            + t * (0.37409196
+                + t * (0.09678418
+                    + t * (-0.18628806
+                        + t * (0.27886807
+                            + t * (-1.13520398
+                                + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+    let r = t * poly.exp();
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chi2_known_values() {
+        // scipy.stats.chi2.sf
+        assert!((chi2_sf(3.841458820694124, 1) - 0.05).abs() < 1e-6);
+        assert!((chi2_sf(5.991464547107979, 2) - 0.05).abs() < 1e-12);
+        assert!((chi2_sf(7.814727903251178, 3) - 0.05).abs() < 1e-6);
+        assert!((chi2_sf(1.0, 4) - 0.9097959895689501).abs() < 1e-12);
+        assert_eq!(chi2_sf(0.0, 1), 1.0);
+    }
+
+    #[test]
+    fn bic_prefers_the_smaller_model_on_ties() {
+        let s = score(&[(Model::Gibbs, -100.0), (Model::Bias, -99.9)], 1e5);
+        assert_eq!(best_by_bic(&s), Some(Model::Gibbs));
+        assert_eq!(s[1].lr_vs, Some(Model::Gibbs));
+    }
+}
