@@ -2,6 +2,7 @@
 //! Exit codes: 0 ok, 1 failure (one line `error: ...` on stderr), 2 usage error.
 
 mod convert;
+mod fit;
 mod progress;
 mod simulate;
 
@@ -25,6 +26,8 @@ enum Command {
     Simulate(simulate::Args),
     /// Convert between a QASA spin_table.csv and a native sweep file.
     Convert(convert::Args),
+    /// Fit every qubit of a sweep (β, b, γ, η with errors, model choice).
+    Fit(fit::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -42,6 +45,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Simulate(a) => simulate::run(a),
         Command::Convert(a) => convert::run(a),
+        Command::Fit(a) => fit::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

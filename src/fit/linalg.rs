@@ -12,7 +12,7 @@ pub fn cholesky(a: &[[f64; 4]; 4], idx: &[usize]) -> Option<[[f64; 4]; 4]> {
                 s -= l[i][k] * l[j][k];
             }
             if i == j {
-                if !(s > 0.0) || !s.is_finite() {
+                if s.is_nan() || s <= 0.0 || !s.is_finite() {
                     return None;
                 }
                 l[i][i] = s.sqrt();

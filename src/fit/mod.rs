@@ -10,6 +10,9 @@
 //! - [`profile`] (95 % profile-likelihood intervals), [`bootstrap`] (block bootstrap over calls),
 //!   [`select`] (LR, AIC, BIC), [`export`] (CSV writers), [`result`] (serde result types).
 
+// Small fixed-size numeric kernels read best with index loops.
+#![allow(clippy::needless_range_loop)]
+
 pub mod bootstrap;
 pub mod chip;
 pub mod config;

@@ -50,7 +50,7 @@ pub fn fit_model(
     let mut sols: Vec<Solution> = Vec::with_capacity(list.len());
     let mut iterations = 0;
     for s in &list {
-        if !(s.beta > 0.0) {
+        if s.beta.is_nan() || s.beta <= 0.0 {
             continue;
         }
         let sol = maximize(&obj, to_phi(s), free, opts);

@@ -54,7 +54,7 @@ pub fn best_by_bic(scores: &[ModelScore]) -> Option<Model> {
 
 /// Survival function of χ² with `df` degrees of freedom (closed forms by recursion in df).
 pub fn chi2_sf(x: f64, df: usize) -> f64 {
-    if !(x > 0.0) {
+    if x.is_nan() || x <= 0.0 {
         return 1.0;
     }
     let h = x / 2.0;

@@ -7,6 +7,9 @@
 //!   the Fisher information.
 //! - [`Model`]: the nested models `gibbs ⊂ bias ⊂ noise ⊂ qasa` and the `gaussian` alternative.
 
+// Small fixed-size numeric kernels read best with index loops.
+#![allow(clippy::needless_range_loop)]
+
 pub mod likelihood;
 mod params;
 pub mod response;
