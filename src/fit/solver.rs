@@ -141,21 +141,26 @@ pub fn maximize(
         if pd.is_none() {
             lambda = lambda.max(1e-3);
         }
-        let mut a = neg;
-        for &i in &idx {
-            a[i][i] += lambda * neg[i][i].abs().max(1e-9 * maxdiag);
-        }
-        let Some(l) = cholesky(&a, &idx) else {
-            lambda = (lambda * 10.0).max(1e-3);
-            if lambda > 1e12 {
-                return Solution {
-                    phi,
-                    ll: e.ll,
-                    iterations: it,
-                    stop: StopReason::Stalled,
-                };
+        // Raise λ until the damped matrix is positive definite (not counted as iterations).
+        let mut factor = None;
+        while lambda <= 1e12 {
+            let mut a = neg;
+            for &i in &idx {
+                a[i][i] += lambda * neg[i][i].abs().max(1e-9 * maxdiag);
             }
-            continue;
+            if let Some(l) = cholesky(&a, &idx) {
+                factor = Some(l);
+                break;
+            }
+            lambda = (lambda * 4.0).max(1e-3);
+        }
+        let Some(l) = factor else {
+            return Solution {
+                phi,
+                ll: e.ll,
+                iterations: it,
+                stop: StopReason::Stalled,
+            };
         };
         let d = cholesky_solve(&l, m, &g);
         let mut scale = 1.0f64;
