@@ -613,7 +613,7 @@ fn reference_scipy_likelihood_not_better_than_qasa() {
     let n: usize = std::env::var("QASA_REFERENCE_QUBITS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(200);
+        .unwrap_or(50);
     let dir = tempfile::tempdir().unwrap();
     let table = write_synth(dir.path(), "spin_table.csv", n, 121);
     let csv = dir.path().join("params.csv");
@@ -649,4 +649,70 @@ fn reference_scipy_likelihood_not_better_than_qasa() {
         out.status.success(),
         "qasa worse than the SciPy reference on some qubit:\n{text}"
     );
+}
+
+mod derivatives {
+    use proptest::prelude::*;
+    use qasa::model::{log_likelihood, response, NoiseKind, Order, Params, QubitCounts};
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol * (1.0 + a.abs().max(b.abs()))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// ∂p/∂θ and ∂²p/∂θ∂θ' against central differences, both noise models.
+        #[test]
+        fn response_derivatives_match_finite_differences(
+            beta in 0.5f64..30.0, b in -0.1f64..0.1, gamma in -0.3f64..0.3, eta in -0.1f64..0.1,
+            h in -2.0f64..2.0, gauss in any::<bool>(),
+        ) {
+            let kind = if gauss { NoiseKind::Gaussian } else { NoiseKind::TwoPoint };
+            let th = [beta, b, gamma, eta];
+            let r = response(kind, &Params::from_array(th), h, Order::Hessian);
+            for i in 0..4 {
+                let step = 1e-6 * th[i].abs().max(1e-2);
+                let mut lo = th;
+                let mut hi = th;
+                lo[i] -= step;
+                hi[i] += step;
+                let rl = response(kind, &Params::from_array(lo), h, Order::Gradient);
+                let rh = response(kind, &Params::from_array(hi), h, Order::Gradient);
+                let num = (rh.p - rl.p) / (2.0 * step);
+                prop_assert!(close(num, r.dp[i], 1e-5), "dp[{}]: {} vs {}", i, num, r.dp[i]);
+                for j in 0..4 {
+                    let num = (rh.dp[j] - rl.dp[j]) / (2.0 * step);
+                    prop_assert!(close(num, r.d2p[i][j], 1e-4), "d2p[{}][{}]: {} vs {}", i, j, num, r.d2p[i][j]);
+                }
+            }
+        }
+
+        /// p + q = 1 and both in [0, 1] everywhere, including extreme β and h.
+        #[test]
+        fn probabilities_are_complementary(beta in 1e-6f64..1e6, b in -1.0f64..1.0, gamma in -2.0f64..2.0,
+                                           eta in -1.0f64..1.0, h in -100.0f64..100.0) {
+            let r = response(NoiseKind::TwoPoint, &Params::new(beta, b, gamma, eta), h, Order::Hessian);
+            prop_assert!(r.p >= 0.0 && r.q >= 0.0 && (r.p + r.q - 1.0).abs() < 1e-12);
+            prop_assert!(r.dp.iter().chain(r.d2p.iter().flatten()).all(|v| v.is_finite()));
+        }
+
+        /// The likelihood gradient against central differences of ℓ.
+        #[test]
+        fn likelihood_gradient_matches(beta in 1.0f64..15.0, b in -0.05f64..0.05, gamma in 0.0f64..0.2, eta in 0.0f64..0.05) {
+            let d = QubitCounts::from_triples([(-1.0, 10, 10_000), (-0.1, 2_000, 10_000), (0.0, 5_100, 10_000), (0.05, 7_000, 10_000), (1.0, 9_990, 10_000)]);
+            let th = [beta, b, gamma, eta];
+            let e = log_likelihood(NoiseKind::TwoPoint, &Params::from_array(th), &d, Order::Gradient);
+            for i in 0..4 {
+                let step = 1e-6 * th[i].abs().max(1e-2);
+                let mut lo = th;
+                let mut hi = th;
+                lo[i] -= step;
+                hi[i] += step;
+                let num = (log_likelihood(NoiseKind::TwoPoint, &Params::from_array(hi), &d, Order::Value).ll
+                    - log_likelihood(NoiseKind::TwoPoint, &Params::from_array(lo), &d, Order::Value).ll) / (2.0 * step);
+                prop_assert!(close(num, e.grad[i], 1e-4), "grad[{}]: {} vs {}", i, num, e.grad[i]);
+            }
+        }
+    }
 }
