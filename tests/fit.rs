@@ -716,3 +716,29 @@ mod derivatives {
         }
     }
 }
+
+/// Speed probe (not a timing assert): `NQ=2000 cargo test --release --test fit speed_probe -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn speed_probe() {
+    let n: usize = std::env::var("NQ")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(500);
+    let t = truths(n, 1);
+    let s = synth(&t, &grid81(), 10, 10_000, false, 2);
+    for profile in [ProfileMode::None, ProfileMode::Bounds, ProfileMode::All] {
+        let cfg = FitConfig {
+            profile,
+            ..Default::default()
+        };
+        let t0 = std::time::Instant::now();
+        let r = fit_sweep(&s, &cfg).unwrap();
+        let it = r.qubits.iter().map(|q| q.iterations).sum::<usize>() as f64 / n as f64;
+        let st = r.qubits.iter().map(|q| q.starts).sum::<usize>() as f64 / n as f64;
+        eprintln!(
+            "{profile:?}: {:?} for {n} qubits; mean iterations {it:.1}, starts {st:.2}",
+            t0.elapsed()
+        );
+    }
+}

@@ -32,6 +32,9 @@ pub struct Args {
     /// Profile-likelihood intervals: all parameters, only γ/η near their bound, or none.
     #[arg(long, value_enum, default_value_t = ProfileArg::All)]
     profile: ProfileArg,
+    /// Run every starting point on every qubit (slower; default: only where needed).
+    #[arg(long)]
+    all_starts: bool,
     /// Solver iteration limit per start.
     #[arg(long, default_value_t = 200)]
     max_iter: usize,
@@ -70,6 +73,7 @@ pub fn run(args: Args) -> Result<()> {
             ProfileArg::Bounds => ProfileMode::Bounds,
             ProfileArg::None => ProfileMode::None,
         },
+        all_starts: args.all_starts,
         solver: SolverOptions {
             max_iter: args.max_iter,
             ..Default::default()

@@ -47,6 +47,10 @@ pub struct FitConfig {
     /// Seed of the bootstrap resampling.
     pub seed: u64,
     pub profile: ProfileMode,
+    /// Run every starting point on every qubit (default: alternatives only where the first start does
+    /// not converge or ends near γ = 0 / η = 0).
+    #[serde(default)]
+    pub all_starts: bool,
     pub solver: SolverOptions,
     /// Show a progress bar on stderr (only drawn when stderr is a terminal).
     #[serde(skip)]
@@ -60,6 +64,7 @@ impl Default for FitConfig {
             bootstrap: 0,
             seed: 0,
             profile: ProfileMode::All,
+            all_starts: false,
             solver: SolverOptions::default(),
             progress: false,
         }

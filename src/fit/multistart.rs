@@ -16,14 +16,19 @@ pub struct MultiStart {
     pub agreeing: usize,
 }
 
-/// Fits `model` from each start in [`starts`] plus `extra` (e.g. a nested model's optimum) and keeps
-/// the converged solution with the highest ℓ (any solution if none converged).
+/// Fits `model` from each start in [`starts`] plus `extra` (e.g. a nested model's optimum, tried first)
+/// and keeps the converged solution with the highest ℓ (any solution if none converged).
+///
+/// Unless `all_starts`, the alternative starts run only when the first one does not converge or ends
+/// near γ = 0 or η = 0 (|θ| < 1e-3, the region of the saddle trap of physics.md §3); a well-posed qubit
+/// then costs one start.
 pub fn fit_model(
     model: Model,
     data: &QubitCounts,
     guess: &Params,
     extra: Option<&Params>,
     opts: &SolverOptions,
+    all_starts: bool,
 ) -> MultiStart {
     let obj = Likelihood {
         kind: model.noise(),
@@ -56,6 +61,10 @@ pub fn fit_model(
         let sol = maximize(&obj, to_phi(s), free, opts);
         iterations += sol.iterations;
         sols.push(sol);
+        let interior = (2..4).all(|i| !free[i] || sol.phi[i].abs() >= 1e-3);
+        if !all_starts && sols.len() == 1 && sol.stop == StopReason::Converged && interior {
+            break;
+        }
     }
     let rank = |s: &Solution| {
         (

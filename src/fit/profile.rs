@@ -30,6 +30,8 @@ struct Prof<'a> {
     j: usize,
     ll_hat: f64,
     warm: [f64; 4],
+    /// ∂θ_i/∂θ_j along the ridge of the quadratic approximation (Σ_ij/Σ_jj), working coordinates.
+    slope: [f64; 4],
     opts: SolverOptions,
     better: Option<([f64; 4], f64)>,
 }
@@ -40,6 +42,12 @@ impl Prof<'_> {
         let mut free = self.free;
         free[self.j] = false;
         let mut start = self.warm;
+        let dv = v - start[self.j];
+        for i in 0..4 {
+            if free[i] {
+                start[i] += self.slope[i] * dv;
+            }
+        }
         start[self.j] = v;
         for i in 2..4 {
             if free[i] && start[i].abs() < 1e-4 {
@@ -62,10 +70,12 @@ impl Prof<'_> {
 
     /// Crossing on one side: `dir` = ±1; `floor` = Some(0) for |γ|, |η| going down.
     fn side(&mut self, center: f64, first: f64, dir: f64, floor: Option<f64>) -> Option<f64> {
-        let (mut v0, mut d0) = (center, 0.0);
+        // Work with the signed root z(v) = sqrt(D(v)), nearly linear in v, against z* = sqrt(χ²).
+        let target = CHI2_95.sqrt();
+        let (mut v0, mut z0) = (center, 0.0);
         let mut step = first;
         let mut v1;
-        let mut d1;
+        let mut z1;
         let mut n = 0;
         loop {
             v1 = center + dir * step;
@@ -74,23 +84,29 @@ impl Prof<'_> {
                     v1 = f;
                 }
             }
-            d1 = self.dev(v1)?;
-            if d1 >= CHI2_95 {
+            z1 = self.dev(v1)?.max(0.0).sqrt();
+            if z1 >= target {
                 break;
             }
             if floor.is_some_and(|f| v1 <= f) {
                 return floor;
             }
             v0 = v1;
-            d0 = d1;
-            step *= 2.0;
+            z0 = z1;
+            // extrapolate linearly in z (5 % beyond), at most ×4
+            let grow = if z1 > 1e-6 {
+                (1.05 * target / z1).min(4.0)
+            } else {
+                4.0
+            };
+            step *= grow.max(1.2);
             n += 1;
             if n > 40 {
                 return None;
             }
         }
-        // Illinois regula falsi on D(v) - χ²
-        let (mut fa, mut fb) = (d0 - CHI2_95, d1 - CHI2_95);
+        // Illinois regula falsi on z(v) - z*
+        let (mut fa, mut fb) = (z0 - target, z1 - target);
         let (mut a, mut b) = (v0, v1);
         let mut side = 0;
         for _ in 0..40 {
@@ -104,8 +120,8 @@ impl Prof<'_> {
             } else {
                 0.5 * (a + b)
             };
-            let fc = self.dev(c)? - CHI2_95;
-            if fc.abs() < 1e-4 || (b - a).abs() < 1e-10 * (1.0 + c.abs()) {
+            let fc = self.dev(c)?.max(0.0).sqrt() - target;
+            if fc.abs() < 5e-4 || (b - a).abs() < 1e-10 * (1.0 + c.abs()) {
                 return Some(c);
             }
             if fc * fb > 0.0 {
@@ -128,30 +144,51 @@ impl Prof<'_> {
     }
 }
 
-/// The profile interval of `param` around the maximum `phi_hat` (working coordinates, ℓ̂ = `ll_hat`),
-/// with `se_phi` the standard error in working coordinates (for the first step).
+/// The profile interval of `param` around the maximum `phi_hat` (working coordinates, ℓ̂ = `ll_hat`).
+/// `cov_phi`, the inverse observed information in working coordinates, sets the first step (1.96 SE)
+/// and the warm starts of the inner fits (moved along the ridge `Σ_ij/Σ_jj`).
 pub fn profile_interval(
     obj: &Likelihood<'_>,
     free: [bool; 4],
     phi_hat: [f64; 4],
     ll_hat: f64,
     param: Param,
-    se_phi: Option<f64>,
+    cov_phi: Option<&[[f64; 4]; 4]>,
     opts: &SolverOptions,
 ) -> ProfileInterval {
     let j = param.index();
+    let var = cov_phi
+        .map(|c| c[j][j])
+        .filter(|v| v.is_finite() && *v > 0.0);
+    let mut slope = [0.0; 4];
+    if let (Some(c), Some(vj)) = (cov_phi, var) {
+        // for |γ|, |η| profiled from a negative estimate the ridge direction flips
+        let sign = if j >= 2 && phi_hat[j] < 0.0 {
+            -1.0
+        } else {
+            1.0
+        };
+        for i in 0..4 {
+            if i != j && free[i] && c[i][j].is_finite() {
+                slope[i] = sign * c[i][j] / vj;
+            }
+        }
+    }
+    let inner = SolverOptions {
+        tol: opts.tol.max(1e-5),
+        ..*opts
+    };
     let mut pr = Prof {
         obj,
         free,
         j,
         ll_hat,
         warm: phi_hat,
-        opts: *opts,
+        slope,
+        opts: inner,
         better: None,
     };
-    let first = se_phi
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .map_or(FALLBACK[j], |s| 1.96 * s);
+    let first = var.map_or(FALLBACK[j], |v| 1.96 * v.sqrt());
     let (lo, hi) = if j >= 2 {
         let c = phi_hat[j].abs();
         let mut hat = phi_hat;

@@ -78,7 +78,7 @@ pub fn fit_qubit(
     let mut fits: Vec<(Model, MultiStart)> = Vec::new();
     let mut prev: Option<Params> = None;
     for &m in &candidates {
-        let ms = fit_model(m, data, &guess, prev.as_ref(), &cfg.solver);
+        let ms = fit_model(m, data, &guess, prev.as_ref(), &cfg.solver, cfg.all_starts);
         if ms.best.stop == StopReason::Converged {
             prev = Some(to_params(&ms.best.phi));
         }
@@ -166,7 +166,17 @@ pub fn fit_qubit(
         out.b_se_scaled = scaled(se[1]);
         out.gamma_se_scaled = scaled(se[2]);
         out.eta_se_scaled = scaled(se[3]);
-        // profile intervals
+        // profile intervals; covariance in working coordinates (row/column of β scaled by 1/β)
+        let cov_phi = cov.map(|c| {
+            let sc = |i: usize| if i == 0 { 1.0 / p.beta } else { 1.0 };
+            let mut m = [[0.0; 4]; 4];
+            for i in 0..4 {
+                for k in 0..4 {
+                    m[i][k] = c[i][k] * sc(i) * sc(k);
+                }
+            }
+            m
+        });
         let mut better: Option<([f64; 4], f64)> = None;
         let mut iv: [(Option<f64>, Option<f64>); 4] = [(None, None); 4];
         for prm in Param::ALL {
@@ -182,8 +192,7 @@ pub fn fit_qubit(
             if !want {
                 continue;
             }
-            let se_phi = se[j].map(|s| if j == 0 { s / p.beta } else { s });
-            let r = profile_interval(&obj, free, phi, ll, prm, se_phi, &cfg.solver);
+            let r = profile_interval(&obj, free, phi, ll, prm, cov_phi.as_ref(), &cfg.solver);
             if let Some(b) = r.better {
                 if better.is_none_or(|x| b.1 > x.1) {
                     better = Some(b);
