@@ -742,3 +742,88 @@ fn speed_probe() {
         );
     }
 }
+
+/// Speed probe on a sweep file: `QASA_PROBE_FILE=... cargo test --release --test fit file_probe -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn file_probe() {
+    let Ok(path) = std::env::var("QASA_PROBE_FILE") else {
+        return;
+    };
+    let s = qasa::sweep::read_sweep(std::path::Path::new(&path)).unwrap();
+    let cfg = FitConfig {
+        profile: ProfileMode::None,
+        ..Default::default()
+    };
+    let t0 = std::time::Instant::now();
+    let r = fit_sweep(&s, &cfg).unwrap();
+    let n = r.qubits.len() as f64;
+    let it = r.qubits.iter().map(|q| q.iterations).sum::<usize>() as f64 / n;
+    let st = r.qubits.iter().map(|q| q.starts).sum::<usize>() as f64 / n;
+    eprintln!(
+        "{:?}; mean iterations {it:.1}, starts {st:.2}; {:?}",
+        t0.elapsed(),
+        r.summary
+    );
+}
+
+#[test]
+#[ignore]
+fn eval_probe() {
+    use qasa::model::{log_likelihood, Order, QubitCounts};
+    let t = Params::new(6.0, 0.01, 0.05, 0.01);
+    let d = QubitCounts::from_triples(grid81().into_iter().map(|h| {
+        (
+            h,
+            (p_down(NoiseKind::TwoPoint, &t, h) * 1e5) as u32,
+            100_000,
+        )
+    }));
+    for order in [Order::Value, Order::Gradient, Order::Hessian] {
+        let t0 = std::time::Instant::now();
+        let mut acc = 0.0;
+        for i in 0..20_000 {
+            let p = Params::new(6.0 + 1e-9 * i as f64, 0.01, 0.05, 0.01);
+            acc += log_likelihood(NoiseKind::TwoPoint, &p, &d, order).ll;
+        }
+        eprintln!(
+            "{order:?}: {:?} per evaluation ({acc})",
+            t0.elapsed() / 20_000
+        );
+    }
+}
+
+#[test]
+#[ignore]
+fn trace_probe() {
+    use qasa::fit::objective::{to_params, to_phi, Likelihood, Objective};
+    use qasa::fit::solver::{maximize, SolverOptions};
+    use qasa::fit::start::data_guess;
+    use qasa::model::Order;
+    let t = truths(5, 1);
+    let s = synth(&t, &grid81(), 10, 10_000, false, 2);
+    for iq in 0..5 {
+        let d = qasa::fit::qubit_counts(&s, iq);
+        let g = data_guess(&d);
+        let obj = Likelihood {
+            kind: NoiseKind::TwoPoint,
+            data: &d,
+        };
+        let mut o = SolverOptions::default();
+        let full = maximize(&obj, to_phi(&g), [true; 4], &o);
+        eprintln!(
+            "truth {:?}\nguess {:?}\n  -> {:?} it {} ll {}",
+            t[iq],
+            g,
+            to_params(&full.phi),
+            full.iterations,
+            full.ll
+        );
+        for k in 1..full.iterations {
+            o.max_iter = k;
+            let s = maximize(&obj, to_phi(&g), [true; 4], &o);
+            let e = obj.eval(&s.phi, Order::Value);
+            eprintln!("   {k}: {:?} gap {:.3e}", to_params(&s.phi), full.ll - e.ll);
+        }
+    }
+}

@@ -20,8 +20,8 @@ pub struct MultiStart {
 /// and keeps the converged solution with the highest ℓ (any solution if none converged).
 ///
 /// Unless `all_starts`, the alternative starts run only when the first one does not converge or ends
-/// near γ = 0 or η = 0 (|θ| < 1e-3, the region of the saddle trap of physics.md §3); a well-posed qubit
-/// then costs one start.
+/// near γ = 0 or η = 0 (|θ| < 1e-3, the region of the saddle trap of physics.md §3), and stop as soon as
+/// the second (high-noise) start reaches the same ℓ; a well-posed qubit costs one start.
 pub fn fit_model(
     model: Model,
     data: &QubitCounts,
@@ -61,8 +61,18 @@ pub fn fit_model(
         let sol = maximize(&obj, to_phi(s), free, opts);
         iterations += sol.iterations;
         sols.push(sol);
-        let interior = (2..4).all(|i| !free[i] || sol.phi[i].abs() >= 1e-3);
-        if !all_starts && sols.len() == 1 && sol.stop == StopReason::Converged && interior {
+        if all_starts || sol.stop != StopReason::Converged {
+            continue;
+        }
+        let first = sols[0];
+        let interior = (2..4).all(|i| !free[i] || first.phi[i].abs() >= 1e-3);
+        let agree = |a: &Solution, b: &Solution| {
+            a.stop == StopReason::Converged && (a.ll - b.ll).abs() <= 1e-6
+        };
+        // one start if interior; near a bound, stop once a second (high-noise) start agrees
+        if (sols.len() == 1 && first.stop == StopReason::Converged && interior)
+            || (sols.len() == 2 && agree(&sols[0], &sols[1]))
+        {
             break;
         }
     }

