@@ -393,6 +393,22 @@ impl SapiClient {
             .unwrap_or_default())
     }
 
+    /// Cancels one problem: `DELETE problems/{id}` (§3.6). 409 (finished) → `Rejected`.
+    pub fn cancel_problem(&self, id: &str) -> Result<ProblemStatus, SapiError> {
+        let url = join(&self.base, &format!("problems/{}", pct_encode(id)))?;
+        let v = self.transport.send(&Request {
+            method: Method::DELETE,
+            url: url.clone(),
+            resource: Resource::Problem,
+            body: None,
+            deflate: false,
+            timeout: self.timeout(),
+            problem_id: Some(id),
+        })?;
+        ProblemStatus::from_json(&v)
+            .ok_or_else(|| invalid(&url, "problem status lacks id or status").with_problem(id))
+    }
+
     /// Waits for a problem to finish by long polling, then returns its status with `answer`.
     /// `FAILED` → `ProblemFailed` (SAPI's `error_message`), `CANCELLED` → `ProblemCancelled`,
     /// deadline passed → `PollingTimeout`.
