@@ -1124,3 +1124,103 @@ fn config_precedence_table() {
     assert_eq!(e.kind, ErrorKind::Config);
     assert!(e.message.contains("DWAVE_API_TOKEN"));
 }
+
+// ---------------------------------------------------------------------------------------------------
+// `qasa solvers`
+
+fn qasa_cmd(home: &std::path::Path) -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("qasa").unwrap();
+    // Isolate from the developer's dwave.conf and DWAVE_* variables.
+    c.env_clear()
+        .env("HOME", home)
+        .env("XDG_CONFIG_DIRS", home.join("etc"))
+        .current_dir(home);
+    c
+}
+
+#[test]
+fn cli_solvers_json_and_table() {
+    let home = tempfile::tempdir().unwrap();
+    let ex = scenario("S15_");
+    let rp = Replay::start(ex.clone());
+    let out = qasa_cmd(home.path())
+        .args([
+            "solvers",
+            "--json",
+            "--token",
+            "test",
+            "--endpoint",
+            &format!("{}/sapi/v2/", rp.base),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = &v.as_array().unwrap()[0];
+    assert_eq!(first["name"], "Mock8Q_system1.1");
+    assert_eq!(
+        (
+            first["num_working_qubits"].as_u64(),
+            first["num_qubits"].as_u64()
+        ),
+        (Some(7), Some(8))
+    );
+    assert_eq!(first["status"], "ONLINE");
+    assert!(first["topology"]["type"].is_string() && first["topology"]["shape"].is_array());
+    let seen = rp.finish();
+    for (a, b) in seen.iter().zip(&ex) {
+        assert_same_request(a, b);
+    }
+    // table, token from the environment this time
+    let rp = Replay::start(ex.clone());
+    let out = qasa_cmd(home.path())
+        .env("DWAVE_API_TOKEN", "test")
+        .args(["solvers", "--endpoint", &format!("{}/sapi/v2/", rp.base)])
+        .output()
+        .unwrap();
+    rp.finish();
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.starts_with("NAME"), "{table}");
+    assert!(
+        table.contains("Mock8Q_system1.1") && table.contains("7/8") && table.contains("ONLINE"),
+        "{table}"
+    );
+}
+
+#[test]
+fn cli_solvers_errors() {
+    let home = tempfile::tempdir().unwrap();
+    let out = qasa_cmd(home.path())
+        .args([
+            "solvers",
+            "--token",
+            "SECRET-xyz-987",
+            "--endpoint",
+            "http://example.com/sapi/v2/",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.starts_with("error: ") && err.contains("https"), "{err}");
+    assert!(!err.contains("xyz-987"));
+    // no token anywhere
+    let out = qasa_cmd(home.path())
+        .args(["solvers", "--endpoint", "https://x.example/"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("DWAVE_API_TOKEN"));
+    // usage error
+    let out = qasa_cmd(home.path())
+        .args(["solvers", "--bogus"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
