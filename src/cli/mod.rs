@@ -1,5 +1,8 @@
 //! Command line: argument parsing and glue only; the only place that prints or exits.
 
+mod sapi_args;
+mod solvers;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -15,7 +18,10 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-enum Command {}
+enum Command {
+    /// List the solvers SAPI offers (name, topology, working/total qubits, status, load).
+    Solvers(solvers::SolversArgs),
+}
 
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -29,5 +35,13 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    match cli.command {}
+    match cli.command {
+        Command::Solvers(a) => match solvers::run(&a) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(1)
+            }
+        },
+    }
 }
