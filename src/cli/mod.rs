@@ -1,4 +1,9 @@
 //! Command line: argument parsing and glue only; the only place that prints or exits.
+//! Exit codes: 0 ok, 1 failure (one line `error: ...` on stderr), 2 usage error.
+
+mod convert;
+mod progress;
+mod simulate;
 
 mod sapi_args;
 mod solvers;
@@ -10,7 +15,7 @@ use std::process::ExitCode;
 #[command(
     name = "qasa",
     version,
-    about = "Single-qubit assessment of D-Wave quantum annealers"
+    about = "Single-qubit assessment (QASA) of D-Wave quantum annealers"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -21,6 +26,10 @@ struct Cli {
 enum Command {
     /// List the solvers SAPI offers (name, topology, working/total qubits, status, load).
     Solvers(solvers::SolversArgs),
+    /// Simulate a sweep on the built-in virtual QPU (known true parameters).
+    Simulate(simulate::Args),
+    /// Convert between a QASA spin_table.csv and a native sweep file.
+    Convert(convert::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -35,13 +44,32 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    match cli.command {
-        Command::Solvers(a) => match solvers::run(&a) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::from(1)
-            }
-        },
+    let result = match cli.command {
+        Command::Simulate(a) => simulate::run(a),
+        Command::Convert(a) => convert::run(a),
+        Command::Solvers(a) => solvers::run(&a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::from(1)
+        }
     }
+}
+
+/// The error chain on one line.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut s = String::new();
+    for (i, cause) in e.chain().enumerate() {
+        let text = cause.to_string();
+        if i > 0 {
+            if s.contains(&text) {
+                continue;
+            }
+            s.push_str(": ");
+        }
+        s.push_str(&text);
+    }
+    s.replace('\n', " ")
 }

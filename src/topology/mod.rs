@@ -121,3 +121,9 @@ impl WorkingGraph {
         todo!("topology branch")
     }
 }
+
+impl std::fmt::Display for Topology {
+    fn fmt(&self, _f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        todo!("topology branch")
+    }
+}
