@@ -108,7 +108,7 @@ pub fn rows(
 
 /// The `answer` JSON object: `format`, `num_variables`, `active_variables`, `energies`, `solutions`,
 /// (`num_occurrences`), `timing`.
-pub fn answer_json(rows: &AnswerRows, num_variables: usize, timing: &Timing) -> Value {
+pub fn answer_json(rows: &AnswerRows, num_variables: usize, timing: &Timing) -> Result<Value, String> {
     super::codec::encode_answer(rows, num_variables, timing.answer_json())
 }
 

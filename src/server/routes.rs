@@ -3,7 +3,7 @@
 //! media type.
 
 use super::http::{Reply, Request, Response};
-use super::media::{self, Negotiation};
+use super::media::{self, Negotiation, Resource};
 use super::store::{now_iso, problem_id, Problem, Status};
 use super::worker::Job;
 use super::{faults::RequestFault, ledger::LedgerEntry, submit, State};
@@ -46,7 +46,7 @@ impl ApiError {
 type Outcome = Result<Response, ApiError>;
 
 /// A 2xx JSON reply with the vendor type (after negotiation).
-fn ok(status: u16, media: &str, neg: &Negotiation, body: &Value) -> Response {
+fn ok(status: u16, media: Resource, neg: &Negotiation, body: &Value) -> Response {
     let r = Response::new(
         status,
         &media::content_type(media),
@@ -59,7 +59,7 @@ fn ok(status: u16, media: &str, neg: &Negotiation, body: &Value) -> Response {
     }
 }
 
-fn negotiate(state: &State, req: &Request, media: &str) -> Result<Negotiation, ApiError> {
+fn negotiate(state: &State, req: &Request, media: Resource) -> Result<Negotiation, ApiError> {
     match media::negotiate(req.header("accept"), media, state.config.strict_accept) {
         Negotiation::Unsupported(msg) => Err(err(415, msg)),
         n => Ok(n),
@@ -154,7 +154,7 @@ fn route(state: &State, req: &Request, rest: &str) -> Outcome {
 
 // ---------------------------------------------------------------- solvers
 
-fn cached(req: &Request, media: &str, neg: &Negotiation, body: &Value) -> Response {
+fn cached(req: &Request, media: Resource, neg: &Negotiation, body: &Value) -> Response {
     let text = body.to_string();
     let digest = Sha256::digest(text.as_bytes());
     let etag = format!(
@@ -183,18 +183,18 @@ fn cached(req: &Request, media: &str, neg: &Negotiation, body: &Value) -> Respon
 }
 
 fn solvers_list(state: &State, req: &Request) -> Outcome {
-    let neg = negotiate(state, req, media::SOLVER_LIST)?;
+    let neg = negotiate(state, req, Resource::SolverList)?;
     let filter = req.query_value("filter");
     let list: Vec<Value> = state
         .solvers
         .iter()
         .map(|s| s.record.view(filter))
         .collect();
-    Ok(cached(req, media::SOLVER_LIST, &neg, &Value::Array(list)))
+    Ok(cached(req, Resource::SolverList, &neg, &Value::Array(list)))
 }
 
 fn solver_one(state: &State, req: &Request, name: &str) -> Outcome {
-    let neg = negotiate(state, req, media::SOLVER)?;
+    let neg = negotiate(state, req, Resource::Solver)?;
     let s = state
         .solvers
         .iter()
@@ -207,7 +207,7 @@ fn solver_one(state: &State, req: &Request, name: &str) -> Outcome {
         })?;
     Ok(cached(
         req,
-        media::SOLVER,
+        Resource::Solver,
         &neg,
         &s.record.view(req.query_value("filter")),
     ))
@@ -260,7 +260,7 @@ fn parse_json_body(req: &Request) -> Result<Value, ApiError> {
 }
 
 fn submit(state: &State, req: &Request) -> Outcome {
-    let neg = negotiate(state, req, media::PROBLEMS)?;
+    let neg = negotiate(state, req, Resource::Problems)?;
     let body = parse_json_body(req)?;
     let (items, single) = match body {
         Value::Array(a) if a.is_empty() => return Err(err(400, "empty list of problems")),
@@ -321,14 +321,14 @@ fn submit(state: &State, req: &Request) -> Outcome {
     if single {
         return match (results.first(), out.into_iter().next()) {
             (Some(Err(msg)), _) => Err(err(400, msg.clone())),
-            (_, Some(v)) => Ok(ok(200, media::PROBLEMS, &neg, &v)),
+            (_, Some(v)) => Ok(ok(200, Resource::Problems, &neg, &v)),
             _ => Err(err(
                 500,
                 "internal error: no result for the submitted problem",
             )),
         };
     }
-    Ok(ok(200, media::PROBLEMS, &neg, &Value::Array(out)))
+    Ok(ok(200, Resource::Problems, &neg, &Value::Array(out)))
 }
 
 /// Store, bill and queue an accepted problem; returns its id.
@@ -423,7 +423,7 @@ fn timeout_param(req: &Request) -> Result<Option<Duration>, ApiError> {
 }
 
 fn problems_list(state: &State, req: &Request) -> Outcome {
-    let neg = negotiate(state, req, media::PROBLEMS)?;
+    let neg = negotiate(state, req, Resource::Problems)?;
     let Some(idlist) = req.query_value("id") else {
         return problems_filter(state, req, &neg);
     };
@@ -472,7 +472,7 @@ fn problems_list(state: &State, req: &Request) -> Outcome {
         .filter_map(|id| g.problems.get(id))
         .map(|p| p.status_json(false))
         .collect();
-    Ok(ok(200, media::PROBLEMS, &neg, &Value::Array(out)))
+    Ok(ok(200, Resource::Problems, &neg, &Value::Array(out)))
 }
 
 fn problems_filter(state: &State, req: &Request, neg: &Negotiation) -> Outcome {
@@ -513,11 +513,11 @@ fn problems_filter(state: &State, req: &Request, neg: &Negotiation) -> Outcome {
         .take(max)
         .map(|p| p.status_json(false))
         .collect();
-    Ok(ok(200, media::PROBLEMS, neg, &Value::Array(out)))
+    Ok(ok(200, Resource::Problems, neg, &Value::Array(out)))
 }
 
 fn problem_get(state: &State, req: &Request, id: &str) -> Outcome {
-    let neg = negotiate(state, req, media::PROBLEM)?;
+    let neg = negotiate(state, req, Resource::Problem)?;
     let timeout = timeout_param(req)?;
     if !state.store.lock().problems.contains_key(id) {
         return Err(err(404, NO_PROBLEM));
@@ -528,15 +528,15 @@ fn problem_get(state: &State, req: &Request, id: &str) -> Outcome {
         _ => state.store.lock(),
     };
     let p = g.problems.get(id).ok_or_else(|| err(404, NO_PROBLEM))?;
-    Ok(ok(200, media::PROBLEM, &neg, &p.status_json(true)))
+    Ok(ok(200, Resource::Problem, &neg, &p.status_json(true)))
 }
 
 fn problem_answer(state: &State, req: &Request, id: &str) -> Outcome {
-    let neg = negotiate(state, req, media::ANSWER)?;
+    let neg = negotiate(state, req, Resource::ProblemAnswer)?;
     let g = state.store.lock();
     let p = g.problems.get(id).ok_or_else(|| err(404, NO_PROBLEM))?;
     match (&p.status, &p.answer) {
-        (Status::Completed, Some(a)) => Ok(ok(200, media::ANSWER, &neg, &json!({"answer": a}))),
+        (Status::Completed, Some(a)) => Ok(ok(200, Resource::ProblemAnswer, &neg, &json!({"answer": a}))),
         (s, _) => Err(err(
             404,
             format!("Problem {id} has no answer (status {})", s.as_str()),
@@ -545,7 +545,7 @@ fn problem_answer(state: &State, req: &Request, id: &str) -> Outcome {
 }
 
 fn problem_info(state: &State, req: &Request, id: &str) -> Outcome {
-    let neg = negotiate(state, req, media::INFO)?;
+    let neg = negotiate(state, req, Resource::ProblemData)?;
     let g = state.store.lock();
     let p = g.problems.get(id).ok_or_else(|| err(404, NO_PROBLEM))?;
     let mut meta = p.status_json(false);
@@ -558,7 +558,7 @@ fn problem_info(state: &State, req: &Request, id: &str) -> Outcome {
     if let (Some(a), Value::Object(m)) = (&p.answer, &mut info) {
         m.insert("answer".into(), a.clone());
     }
-    Ok(ok(200, media::INFO, &neg, &info))
+    Ok(ok(200, Resource::ProblemData, &neg, &info))
 }
 
 fn messages_of(p: &Problem) -> Value {
@@ -569,10 +569,10 @@ fn messages_of(p: &Problem) -> Value {
 }
 
 fn problem_messages(state: &State, req: &Request, id: &str) -> Outcome {
-    let neg = negotiate(state, req, media::MESSAGES)?;
+    let neg = negotiate(state, req, Resource::ProblemMessages)?;
     let g = state.store.lock();
     let p = g.problems.get(id).ok_or_else(|| err(404, NO_PROBLEM))?;
-    Ok(ok(200, media::MESSAGES, &neg, &messages_of(p)))
+    Ok(ok(200, Resource::ProblemMessages, &neg, &messages_of(p)))
 }
 
 // ---------------------------------------------------------------- cancel
@@ -599,7 +599,7 @@ fn cancel_locked(state: &State, id: &str) -> Result<Value, (u16, String)> {
 }
 
 fn cancel_many(state: &State, req: &Request) -> Outcome {
-    let neg = negotiate(state, req, media::PROBLEMS)?;
+    let neg = negotiate(state, req, Resource::Problems)?;
     let body = parse_json_body(req)?;
     let ids: Vec<String> = body
         .as_array()
@@ -624,15 +624,15 @@ fn cancel_many(state: &State, req: &Request) -> Outcome {
         })
         .collect();
     state.store.notify();
-    Ok(ok(200, media::PROBLEMS, &neg, &Value::Array(out)))
+    Ok(ok(200, Resource::Problems, &neg, &Value::Array(out)))
 }
 
 fn cancel_one(state: &State, req: &Request, id: &str) -> Outcome {
-    let neg = negotiate(state, req, media::PROBLEM)?;
+    let neg = negotiate(state, req, Resource::Problem)?;
     let r = cancel_locked(state, id);
     state.store.notify();
     match r {
-        Ok(v) => Ok(ok(200, media::PROBLEM, &neg, &v)),
+        Ok(v) => Ok(ok(200, Resource::Problem, &neg, &v)),
         Err((code, msg)) => Err(err(code, msg)),
     }
 }
@@ -655,12 +655,12 @@ fn metadata(state: &State, req: &Request, rest: &str) -> Outcome {
     let parts: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     match parts.as_slice() {
         ["regions"] => {
-            let neg = negotiate(state, req, media::REGIONS)?;
-            Ok(ok(200, media::REGIONS, &neg, &regions)
+            let neg = negotiate(state, req, Resource::Regions)?;
+            Ok(ok(200, Resource::Regions, &neg, &regions)
                 .with_header("Cache-Control", "private, max-age=604800"))
         }
         ["regions", code] => {
-            let neg = negotiate(state, req, media::REGION)?;
+            let neg = negotiate(state, req, Resource::Region)?;
             let r = regions
                 .as_array()
                 .and_then(|a| a.iter().find(|r| r["code"] == *code))
@@ -672,7 +672,7 @@ fn metadata(state: &State, req: &Request, rest: &str) -> Outcome {
                         ),
                     )
                 })?;
-            Ok(ok(200, media::REGION, &neg, r))
+            Ok(ok(200, Resource::Region, &neg, r))
         }
         _ => Err(err(
             404,

@@ -106,25 +106,6 @@ pub struct Accepted {
     pub params: Value,
 }
 
-/// Decode base64 little-endian float64s (`lin`, `quad`).
-pub fn decode_f64_b64(s: &str, what: &str) -> Result<(Vec<f64>, Vec<u8>), String> {
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(s.trim())
-        .map_err(|e| format!("{what} is not valid base64: {e}"))?;
-    if bytes.len() % 8 != 0 {
-        return Err(format!(
-            "{what} has {} bytes, not a whole number of float64 values (8 bytes each)",
-            bytes.len()
-        ));
-    }
-    let vals = bytes
-        .chunks_exact(8)
-        .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-        .collect();
-    Ok((vals, bytes))
-}
-
 /// Validate one job object against the served solvers.
 pub fn validate(item: &Value, solvers: &[(&SolverRecord, &Limits)]) -> Result<Accepted, String> {
     let obj = item
@@ -188,7 +169,8 @@ pub fn validate(item: &Value, solvers: &[(&SolverRecord, &Limits)]) -> Result<Ac
         .get("quad")
         .and_then(Value::as_str)
         .ok_or("data.quad missing (base64 of float64 LE, \"\" if none)")?;
-    let (lin, lin_bytes) = decode_f64_b64(lin_s, "lin")?;
+    let lin = super::codec::decode_f64(lin_s, "lin")?;
+    let lin_bytes: Vec<u8> = lin.iter().flat_map(|x| x.to_le_bytes()).collect();
     if lin.len() != record.qubits.len() {
         return Err(format!(
             "lin has {} values but solver {} has {} working qubits; lin needs one float64 per entry of properties.qubits (NaN for unused qubits)",
@@ -203,7 +185,7 @@ pub fn validate(item: &Value, solvers: &[(&SolverRecord, &Limits)]) -> Result<Ac
             record.qubits[i]
         ));
     }
-    let (quad, _) = decode_f64_b64(quad_s, "quad")?;
+    let quad = super::codec::decode_f64(quad_s, "quad")?;
     let active_couplers: Vec<(usize, usize)> = limits
         .coupler_pos
         .iter()
@@ -450,7 +432,7 @@ mod tests {
         let lin = b64(&[-1.0, n, n, n, 0.5, n, n]);
         let err = |j: Value| validate(&j, &s).unwrap_err();
         assert!(err(job(&b64(&[1.0; 3]), "", json!({}))).contains("lin has 3 values"));
-        assert!(err(job("@@@", "", json!({}))).contains("not valid base64"));
+        assert!(err(job("@@@", "", json!({}))).contains("invalid base64"));
         assert!(err(job(&lin, "", json!({}))).contains("quad has 0 values but 1"));
         assert!(err(job(&lin, &b64(&[-1.0]), json!({})))
             .contains("non-zero coupling J = -1 on coupler (0, 4)"));

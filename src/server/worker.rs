@@ -69,11 +69,7 @@ fn process(state: &State, job: Job) {
                     a.problem_type,
                     a.answer_mode,
                 );
-                Ok(answer::answer_json(
-                    &rows,
-                    solver.record.num_qubits,
-                    &a.timing,
-                ))
+                answer::answer_json(&rows, solver.record.num_qubits, &a.timing)
             }
             Err(_) => Err(format!(
                 "internal error: the sampler failed on problem {}",
