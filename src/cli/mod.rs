@@ -4,11 +4,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "qasa",
-    version,
-    about = "Single-qubit assessment of D-Wave quantum annealers"
-)]
+#[command(name = "qasa", version, about = "Single-qubit assessment of D-Wave quantum annealers")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -22,11 +18,7 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
     match cli.command {}

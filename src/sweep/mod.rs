@@ -74,10 +74,7 @@ impl From<Topology> for TopologyRef {
             crate::topology::Family::Pegasus => "pegasus",
             crate::topology::Family::Zephyr => "zephyr",
         };
-        TopologyRef {
-            kind: kind.to_string(),
-            shape: t.shape(),
-        }
+        TopologyRef { kind: kind.to_string(), shape: t.shape() }
     }
 }
 
