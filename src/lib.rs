@@ -16,6 +16,7 @@ pub mod device;
 pub mod fit;
 pub mod model;
 pub mod sapi;
+pub mod schema;
 pub mod server;
 pub mod sweep;
 pub mod topology;

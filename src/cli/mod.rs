@@ -1,25 +1,69 @@
 //! Command line: argument parsing and glue only; the only place that prints or exits.
+//! Exit codes: 0 ok, 1 failure (one line `error: ...` on stderr), 2 usage error.
+
+mod convert;
+mod progress;
+mod simulate;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "qasa", version, about = "Single-qubit assessment of D-Wave quantum annealers")]
+#[command(
+    name = "qasa",
+    version,
+    about = "Single-qubit assessment (QASA) of D-Wave quantum annealers"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand, Debug)]
-enum Command {}
+enum Command {
+    /// Simulate a sweep on the built-in virtual QPU (known true parameters).
+    Simulate(simulate::Args),
+    /// Convert between a QASA spin_table.csv and a native sweep file.
+    Convert(convert::Args),
+}
 
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
-    match cli.command {}
+    let result = match cli.command {
+        Command::Simulate(a) => simulate::run(a),
+        Command::Convert(a) => convert::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The error chain on one line.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut s = String::new();
+    for (i, cause) in e.chain().enumerate() {
+        let text = cause.to_string();
+        if i > 0 {
+            if s.contains(&text) {
+                continue;
+            }
+            s.push_str(": ");
+        }
+        s.push_str(&text);
+    }
+    s.replace('\n', " ")
 }

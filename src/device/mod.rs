@@ -1,1 +1,20 @@
-//! The virtual QPU (filled in on the foundation branch).
+//! The virtual QPU: a simulated D-Wave device on any working graph with known true parameters, so that
+//! every statistic qasa computes can be checked against truth (design.md, "device").
+//!
+//! - [`truth`]: true (β, b, γ, η) per qubit with spatial structure, outliers, readout error, crosstalk;
+//! - [`qpu`]: one programming cycle at a time, per-read spins or counts, in the physical frame;
+//! - [`simulate`]: a whole sweep with complementary gauge pairs and per-call blocks.
+
+pub mod qpu;
+pub mod simulate;
+pub mod truth;
+
+pub use qpu::{RawSamples, VirtualQpu};
+pub use simulate::{simulate, PlanError, SimulationPlan};
+pub use truth::{DeviceConfig, NoiseModel, QubitTruth, Truth};
+
+/// Writes a truth file (pretty JSON).
+pub fn write_truth(truth: &Truth, path: &std::path::Path) -> std::io::Result<()> {
+    let text = serde_json::to_string_pretty(truth).map_err(std::io::Error::other)?;
+    std::fs::write(path, text + "\n")
+}

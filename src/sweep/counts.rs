@@ -14,7 +14,12 @@ pub struct CountMatrix {
 impl CountMatrix {
     /// All-zero counts.
     pub fn zeros(n_h: usize, n_qubits: usize) -> Self {
-        CountMatrix { n_h, n_qubits, down: vec![0; n_h * n_qubits], reads: vec![0; n_h * n_qubits] }
+        CountMatrix {
+            n_h,
+            n_qubits,
+            down: vec![0; n_h * n_qubits],
+            reads: vec![0; n_h * n_qubits],
+        }
     }
 
     /// `(down, reads)` at one cell.

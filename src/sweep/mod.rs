@@ -5,11 +5,19 @@
 //! Files: the native `*.sweep.json[.gz]` (schema `schemas/sweep.schema.json`) and the reference QASA
 //! `spin_table.csv` (`h,samples,spin_<id>,...`).
 
+mod check;
 mod counts;
+mod error;
+pub mod native;
+pub mod qasa_csv;
+
+pub use check::check;
 pub use counts::CountMatrix;
+pub use error::SweepError;
 
 use crate::topology::{QubitId, Topology};
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 /// Where a sweep came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,7 +82,10 @@ impl From<Topology> for TopologyRef {
             crate::topology::Family::Pegasus => "pegasus",
             crate::topology::Family::Zephyr => "zephyr",
         };
-        TopologyRef { kind: kind.to_string(), shape: t.shape() }
+        TopologyRef {
+            kind: kind.to_string(),
+            shape: t.shape(),
+        }
     }
 }
 
@@ -103,4 +114,94 @@ pub struct Sweep {
     pub blocks: Vec<CountMatrix>,
     /// Pair counts on couplers, when recorded.
     pub pairs: Option<PairCounts>,
+}
+
+/// File formats a sweep can be read from or written to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SweepFormat {
+    /// `*.sweep.json` / `*.json.gz`.
+    Native,
+    /// QASA `spin_table.csv`.
+    QasaCsv,
+}
+
+impl SweepFormat {
+    /// The format a file name asks for when writing: `.csv` → QASA, `.json` / `.json.gz` → native.
+    pub fn from_file_name(path: &Path) -> Result<Self, SweepError> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        if name.ends_with(".csv") {
+            Ok(SweepFormat::QasaCsv)
+        } else if name.ends_with(".json") || name.ends_with(".json.gz") {
+            Ok(SweepFormat::Native)
+        } else {
+            Err(SweepError::Format {
+                path: path.to_path_buf(),
+                reason: "the file name must end in .csv, .json or .json.gz".into(),
+            })
+        }
+    }
+}
+
+/// Reads a sweep from a native file (plain or gzip) or a QASA `spin_table.csv`, recognised by content.
+pub fn read_sweep(path: &Path) -> Result<Sweep, SweepError> {
+    let bytes = native::read_bytes(path)?;
+    match sniff(&bytes) {
+        Some(SweepFormat::Native) => native::from_slice(&bytes, path),
+        Some(SweepFormat::QasaCsv) => qasa_csv::from_slice(&bytes, path),
+        None => Err(SweepError::Format {
+            path: path.to_path_buf(),
+            reason: "it starts neither with a JSON object nor with a `h,samples,...` header".into(),
+        }),
+    }
+}
+
+/// Recognises a sweep format from the first bytes of a (decompressed) file.
+pub fn sniff(bytes: &[u8]) -> Option<SweepFormat> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+    let rest = &bytes[start..];
+    if rest.starts_with(b"{") {
+        Some(SweepFormat::Native)
+    } else if rest.starts_with(b"h,") || rest.starts_with(b"\"h\",") {
+        Some(SweepFormat::QasaCsv)
+    } else {
+        None
+    }
+}
+
+/// Writes a sweep in the format its file name asks for (see [`SweepFormat::from_file_name`]).
+pub fn write_sweep(sweep: &Sweep, path: &Path) -> Result<(), SweepError> {
+    match SweepFormat::from_file_name(path)? {
+        SweepFormat::Native => native::write(sweep, path),
+        SweepFormat::QasaCsv => qasa_csv::write(sweep, path),
+    }
+}
+
+impl SweepMeta {
+    /// Metadata with only the source and this tool's version set.
+    pub fn new(source: SweepSource) -> Self {
+        SweepMeta {
+            source,
+            solver: None,
+            graph_id: None,
+            topology: None,
+            anneal_time_us: None,
+            parameters: Default::default(),
+            gauges: None,
+            started_at: None,
+            finished_at: None,
+            tool_version: crate::TOOL_VERSION.to_string(),
+            seed: None,
+        }
+    }
+}
+
+impl Sweep {
+    /// Index of a qubit's column.
+    pub fn column_of(&self, qubit: QubitId) -> Option<usize> {
+        self.qubits.binary_search(&qubit).ok()
+    }
 }
