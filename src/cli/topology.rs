@@ -6,16 +6,15 @@
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Args, Subcommand};
+use clap::{Args as ClapArgs, Subcommand};
 
 use qasa::topology::{GraphSummary, Topology, WorkingGraph};
 
 /// Arguments of `qasa topology`.
-#[derive(Args, Debug)]
-pub struct TopologyArgs {
+#[derive(ClapArgs, Debug)]
+pub struct Args {
     #[command(subcommand)]
     command: TopologyCommand,
 }
@@ -35,7 +34,10 @@ enum TopologyCommand {
     /// Summarise a perfect graph or a solver's working graph.
     Info {
         /// chimera:M[,N[,T]], pegasus:M, zephyr:M[,T], 2000q, advantage or advantage2.
-        #[arg(required_unless_present = "solver_file", conflicts_with = "solver_file")]
+        #[arg(
+            required_unless_present = "solver_file",
+            conflicts_with = "solver_file"
+        )]
         spec: Option<Topology>,
         /// SAPI solver record (.json or .json.gz; a record or a list of records).
         #[arg(long, value_name = "FILE")]
@@ -49,15 +51,11 @@ enum TopologyCommand {
     },
 }
 
-/// Runs `qasa topology`; prints `error: ...` and returns 1 on failure.
-pub fn run(args: TopologyArgs) -> ExitCode {
+/// Runs `qasa topology`. A closed stdout (`| head`) ends the output quietly.
+pub fn run(args: Args) -> Result<()> {
     match execute(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
-        }
+        Err(e) if is_broken_pipe(&e) => Ok(()),
+        other => other,
     }
 }
 
@@ -67,19 +65,23 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
-fn execute(args: TopologyArgs) -> Result<()> {
+fn execute(args: Args) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match args.command {
         TopologyCommand::Edges { spec } => write_edges(&mut out, &spec)?,
         TopologyCommand::Layout { spec } => write_layout(&mut out, &spec)?,
-        TopologyCommand::Info { spec, solver_file, solver, json } => {
+        TopologyCommand::Info {
+            spec,
+            solver_file,
+            solver,
+            json,
+        } => {
             let summary = match (spec, solver_file) {
                 (Some(spec), _) => GraphSummary::of_topology(&spec),
-                (None, Some(path)) => GraphSummary::of_working(&WorkingGraph::from_solver_file_named(
-                    &path,
-                    solver.as_deref(),
-                )?),
+                (None, Some(path)) => GraphSummary::of_working(
+                    &WorkingGraph::from_solver_file_named(&path, solver.as_deref())?,
+                ),
                 (None, None) => anyhow::bail!("give a SPEC or --solver-file FILE"),
             };
             if json {
@@ -118,17 +120,44 @@ fn write_info(out: &mut impl Write, s: &GraphSummary) -> std::io::Result<()> {
         writeln!(out, "solver            {name}")?;
     }
     writeln!(out, "family            {}", s.family)?;
-    writeln!(out, "shape             [{}]  ({})", shape.join(", "), s.spec)?;
+    writeln!(
+        out,
+        "shape             [{}]  ({})",
+        shape.join(", "),
+        s.spec
+    )?;
     writeln!(out, "index space       {}", s.num_index_space)?;
-    writeln!(out, "qubits            {} of {}", s.num_qubits, s.perfect_num_qubits)?;
-    writeln!(out, "couplers          {} of {}", s.num_couplers, s.perfect_num_couplers)?;
+    writeln!(
+        out,
+        "qubits            {} of {}",
+        s.num_qubits, s.perfect_num_qubits
+    )?;
+    writeln!(
+        out,
+        "couplers          {} of {}",
+        s.num_couplers, s.perfect_num_couplers
+    )?;
     writeln!(out, "  internal        {}", s.couplers_by_class.internal)?;
     writeln!(out, "  external        {}", s.couplers_by_class.external)?;
     writeln!(out, "  odd             {}", s.couplers_by_class.odd)?;
     let qubits: Vec<String> = s.missing_qubits.iter().map(u32::to_string).collect();
-    writeln!(out, "missing qubits    {}{}", s.missing_qubits.len(), preview(&qubits))?;
-    let couplers: Vec<String> = s.missing_couplers.iter().map(|(u, v)| format!("{u}-{v}")).collect();
-    writeln!(out, "missing couplers  {}{}", s.missing_couplers.len(), preview(&couplers))?;
+    writeln!(
+        out,
+        "missing qubits    {}{}",
+        s.missing_qubits.len(),
+        preview(&qubits)
+    )?;
+    let couplers: Vec<String> = s
+        .missing_couplers
+        .iter()
+        .map(|(u, v)| format!("{u}-{v}"))
+        .collect();
+    writeln!(
+        out,
+        "missing couplers  {}{}",
+        s.missing_couplers.len(),
+        preview(&couplers)
+    )?;
     Ok(())
 }
 
@@ -136,7 +165,16 @@ fn preview(items: &[String]) -> String {
     if items.is_empty() {
         return String::new();
     }
-    let shown = items.iter().take(SHOW_MISSING).cloned().collect::<Vec<_>>().join(" ");
-    let more = if items.len() > SHOW_MISSING { " ..." } else { "" };
+    let shown = items
+        .iter()
+        .take(SHOW_MISSING)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let more = if items.len() > SHOW_MISSING {
+        " ..."
+    } else {
+        ""
+    };
     format!(": {shown}{more}")
 }

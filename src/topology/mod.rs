@@ -283,9 +283,3 @@ mod tests {
         assert_eq!(Topology::Zephyr { m: 6, t: 4 }.num_index_space(), 1248);
     }
 }
-
-impl std::fmt::Display for Topology {
-    fn fmt(&self, _f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        todo!("topology branch")
-    }
-}

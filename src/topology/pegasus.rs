@@ -124,7 +124,7 @@ impl PegasusShape {
         let (t, y, x, u, k) = self.nice_raw(c);
         let hi = i64::from(self.m) - 2;
         let ok = (0..=hi).contains(&y) && (0..=hi).contains(&x);
-        ok.then(|| NiceCoord {
+        ok.then_some(NiceCoord {
             t,
             y: y as u32,
             x: x as u32,
