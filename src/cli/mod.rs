@@ -4,6 +4,7 @@
 mod convert;
 mod progress;
 mod simulate;
+mod topology;
 
 mod sapi_args;
 mod solvers;
@@ -30,6 +31,8 @@ enum Command {
     Simulate(simulate::Args),
     /// Convert between a QASA spin_table.csv and a native sweep file.
     Convert(convert::Args),
+    /// Hardware graphs: edge lists, layouts, solver working graphs.
+    Topology(topology::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -48,6 +51,7 @@ pub fn main() -> ExitCode {
         Command::Simulate(a) => simulate::run(a),
         Command::Convert(a) => convert::run(a),
         Command::Solvers(a) => solvers::run(&a),
+        Command::Topology(a) => topology::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
