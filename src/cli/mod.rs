@@ -7,6 +7,7 @@ mod simulate;
 mod topology;
 
 mod sapi_args;
+mod serve;
 mod solvers;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,8 @@ enum Command {
     Convert(convert::Args),
     /// Hardware graphs: edge lists, layouts, solver working graphs.
     Topology(topology::Args),
+    /// Run a local SAPI-compatible server backed by the virtual QPU.
+    Serve(serve::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -52,6 +55,7 @@ pub fn main() -> ExitCode {
         Command::Convert(a) => convert::run(a),
         Command::Solvers(a) => solvers::run(&a),
         Command::Topology(a) => topology::run(a),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

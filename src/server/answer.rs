@@ -48,11 +48,7 @@ pub fn rows(
             ProblemType::Qubo => i8::from(s > 0),
         }
     };
-    let reads = if n == 0 {
-        samples.num_reads
-    } else {
-        samples.spins.len() / n
-    };
+    let reads = samples.spins.len().checked_div(n).unwrap_or(samples.num_reads);
     let row = |r: usize| -> &[i8] { samples.spins.get(r * n..(r + 1) * n).unwrap_or(&[]) };
     let energy = |row: &[i8]| -> f64 {
         row.iter()
@@ -108,7 +104,11 @@ pub fn rows(
 
 /// The `answer` JSON object: `format`, `num_variables`, `active_variables`, `energies`, `solutions`,
 /// (`num_occurrences`), `timing`.
-pub fn answer_json(rows: &AnswerRows, num_variables: usize, timing: &Timing) -> Result<Value, String> {
+pub fn answer_json(
+    rows: &AnswerRows,
+    num_variables: usize,
+    timing: &Timing,
+) -> Result<Value, String> {
     super::codec::encode_answer(rows, num_variables, timing.answer_json())
 }
 

@@ -12,7 +12,11 @@ pub fn decode_f64(s: &str, field: &str) -> Result<Vec<f64>, String> {
 }
 
 /// The `answer` object.
-pub fn encode_answer(rows: &AnswerRows, num_variables: usize, timing: Value) -> Result<Value, String> {
+pub fn encode_answer(
+    rows: &AnswerRows,
+    num_variables: usize,
+    timing: Value,
+) -> Result<Value, String> {
     let n = rows.active_variables.len();
     let spin_rows: Vec<Vec<i8>> = if n == 0 {
         vec![Vec::new(); rows.energies.len()]
@@ -23,7 +27,8 @@ pub fn encode_answer(rows: &AnswerRows, num_variables: usize, timing: Value) -> 
         Value::Object(m) => m,
         _ => serde_json::Map::new(),
     };
-    let num_variables = u32::try_from(num_variables).map_err(|_| "num_variables exceeds u32".to_string())?;
+    let num_variables =
+        u32::try_from(num_variables).map_err(|_| "num_variables exceeds u32".to_string())?;
     let a = QpAnswer::from_spin_rows(
         num_variables,
         rows.active_variables.clone(),
@@ -56,8 +61,14 @@ mod tests {
         assert_eq!(a["num_occurrences"], "BgAAAAMAAAABAAAA");
         assert_eq!(a["solutions"], "wCCg");
         assert_eq!(a["num_variables"], 8);
-        let raw = AnswerRows { num_occurrences: None, ..rows };
-        assert!(encode_answer(&raw, 8, json!({})).unwrap().get("num_occurrences").is_none());
+        let raw = AnswerRows {
+            num_occurrences: None,
+            ..rows
+        };
+        assert!(encode_answer(&raw, 8, json!({}))
+            .unwrap()
+            .get("num_occurrences")
+            .is_none());
         assert!(decode_f64("@@", "lin").unwrap_err().starts_with("lin: "));
     }
 }

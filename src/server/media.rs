@@ -44,7 +44,9 @@ pub fn negotiate(accept: Option<&str>, r: Resource, strict: bool) -> Negotiation
     match evaluate_accept(r, accept) {
         AcceptVerdict::Ok => Negotiation::Ok,
         // The Metadata API is asked without a version by the official client (§1.2).
-        AcceptVerdict::Deprecated if matches!(r, Resource::Regions | Resource::Region) => Negotiation::Ok,
+        AcceptVerdict::Deprecated if matches!(r, Resource::Regions | Resource::Region) => {
+            Negotiation::Ok
+        }
         AcceptVerdict::Deprecated if !strict => Negotiation::Deprecated,
         AcceptVerdict::Deprecated | AcceptVerdict::Unsupported => unsupported(),
     }
@@ -59,15 +61,37 @@ mod tests {
         let p = Resource::Problems;
         let v3 = format!("{}; version=3.0.0", p.media_type());
         assert_eq!(negotiate(Some(&v3), p, true), Negotiation::Ok);
-        assert_eq!(negotiate(Some(&format!("{}; version=3", p.media_type())), p, true), Negotiation::Ok);
+        assert_eq!(
+            negotiate(Some(&format!("{}; version=3", p.media_type())), p, true),
+            Negotiation::Ok
+        );
         let v21 = format!("{}; version=2.1.0", p.media_type());
-        assert!(matches!(negotiate(Some(&v21), p, false), Negotiation::Unsupported(_)));
+        assert!(matches!(
+            negotiate(Some(&v21), p, false),
+            Negotiation::Unsupported(_)
+        ));
         let other = Resource::Problem.accept_header();
-        assert!(matches!(negotiate(Some(&other), p, false), Negotiation::Unsupported(_)));
+        assert!(matches!(
+            negotiate(Some(&other), p, false),
+            Negotiation::Unsupported(_)
+        ));
         assert_eq!(negotiate(None, p, false), Negotiation::Deprecated);
-        assert!(matches!(negotiate(None, p, true), Negotiation::Unsupported(_)));
-        assert!(matches!(negotiate(Some("text/html"), p, false), Negotiation::Unsupported(_)));
-        assert_eq!(negotiate(Some(Resource::Regions.media_type()), Resource::Regions, true), Negotiation::Ok);
+        assert!(matches!(
+            negotiate(None, p, true),
+            Negotiation::Unsupported(_)
+        ));
+        assert!(matches!(
+            negotiate(Some("text/html"), p, false),
+            Negotiation::Unsupported(_)
+        ));
+        assert_eq!(
+            negotiate(
+                Some(Resource::Regions.media_type()),
+                Resource::Regions,
+                true
+            ),
+            Negotiation::Ok
+        );
         assert_eq!(
             content_type(Resource::Solver),
             "application/vnd.dwave.sapi.solver-definition+json; version=3.0.0; charset=utf-8"

@@ -30,6 +30,9 @@ pub use faults::FaultConfig;
 pub use sampler::{QpuSampler, RawSamples};
 pub use solver::SolverRecord;
 
+use crate::device::{DeviceConfig, VirtualQpu};
+use crate::topology::{Topology, WorkingGraph};
+use serde_json::json;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -87,6 +90,8 @@ pub struct ServerConfig {
     pub submit_wait_ms: u64,
     /// Connections served at once.
     pub max_connections: usize,
+    /// The virtual QPU behind every served solver (its `seed` fixes the true parameters).
+    pub device: DeviceConfig,
 }
 
 impl Default for ServerConfig {
@@ -103,6 +108,7 @@ impl Default for ServerConfig {
             solve_time_ms: 0,
             submit_wait_ms: 1000,
             max_connections: 64,
+            device: DeviceConfig::default(),
         }
     }
 }
@@ -161,6 +167,33 @@ pub struct ServerHandle {
 }
 
 impl Server {
+    /// Start serving the solvers of `config.solvers`, each backed by a virtual QPU built from
+    /// `config.device` on the solver's working graph.
+    pub fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
+        let mut solvers = Vec::new();
+        for source in &config.solvers {
+            let records = match source {
+                SolverSource::File(path) => SolverRecord::from_file(path)?,
+                SolverSource::Topology(spec) => vec![synthetic_record(spec)?],
+            };
+            for record in records {
+                let graph = working_graph(&record, source)?;
+                if graph.qubits != record.qubits {
+                    return Err(ServerError::Config(format!(
+                        "solver {}: the working graph does not keep the record's qubit order",
+                        record.name
+                    )));
+                }
+                let qpu = VirtualQpu::new(graph, &config.device);
+                solvers.push(ServedSolver {
+                    record,
+                    sampler: Arc::new(qpu),
+                });
+            }
+        }
+        Server::start_with(config, solvers)
+    }
+
     /// Start with explicit solvers and samplers.
     pub fn start_with(
         config: ServerConfig,
@@ -286,6 +319,47 @@ impl Drop for ServerHandle {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The synthetic record of a perfect graph given by a topology SPEC (`pegasus:16`, `advantage`, …).
+pub fn synthetic_record(spec: &str) -> Result<SolverRecord, ServerError> {
+    let bad = |reason: String| ServerError::Topology {
+        spec: spec.to_string(),
+        reason,
+    };
+    let topology: Topology = spec
+        .parse()
+        .map_err(|e: crate::topology::TopologyError| bad(e.to_string()))?;
+    let graph = WorkingGraph::perfect(topology);
+    let canonical = topology.to_string();
+    let name = format!("Virtual_{}", canonical.replace([':', ','], "_"));
+    SolverRecord::synthetic(
+        &name,
+        topology.family().name(),
+        &topology.shape(),
+        topology.num_index_space() as usize,
+        &graph.qubits,
+        &graph.couplers,
+    )
+    .map_err(bad)
+}
+
+/// The working graph of a served record (its `qubits` order is the `lin` order).
+fn working_graph(
+    record: &SolverRecord,
+    source: &SolverSource,
+) -> Result<WorkingGraph, ServerError> {
+    let v = json!({"id": record.name, "properties": record.full.get("properties")});
+    WorkingGraph::from_solver_record(&v).map_err(|e| match source {
+        SolverSource::File(p) => ServerError::SolverFile {
+            path: p.display().to_string(),
+            reason: e.to_string(),
+        },
+        SolverSource::Topology(s) => ServerError::Topology {
+            spec: s.clone(),
+            reason: e.to_string(),
+        },
+    })
 }
 
 #[cfg(test)]

@@ -536,7 +536,12 @@ fn problem_answer(state: &State, req: &Request, id: &str) -> Outcome {
     let g = state.store.lock();
     let p = g.problems.get(id).ok_or_else(|| err(404, NO_PROBLEM))?;
     match (&p.status, &p.answer) {
-        (Status::Completed, Some(a)) => Ok(ok(200, Resource::ProblemAnswer, &neg, &json!({"answer": a}))),
+        (Status::Completed, Some(a)) => Ok(ok(
+            200,
+            Resource::ProblemAnswer,
+            &neg,
+            &json!({"answer": a}),
+        )),
         (s, _) => Err(err(
             404,
             format!("Problem {id} has no answer (status {})", s.as_str()),
