@@ -48,7 +48,11 @@ pub fn rows(
             ProblemType::Qubo => i8::from(s > 0),
         }
     };
-    let reads = samples.spins.len().checked_div(n).unwrap_or(samples.num_reads);
+    let reads = samples
+        .spins
+        .len()
+        .checked_div(n)
+        .unwrap_or(samples.num_reads);
     let row = |r: usize| -> &[i8] { samples.spins.get(r * n..(r + 1) * n).unwrap_or(&[]) };
     let energy = |row: &[i8]| -> f64 {
         row.iter()
