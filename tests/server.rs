@@ -924,3 +924,61 @@ fn bad_configuration_is_an_error() {
     })
     .is_err());
 }
+
+/// Kills the child on drop (also when the test panics).
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn qasa_serve_prints_the_base_url_first_and_serves() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let mut child = Child(
+        Command::new(env!("CARGO_BIN_EXE_qasa"))
+            .args([
+                "serve",
+                "--topology",
+                "chimera:1",
+                "--port",
+                "0",
+                "--token",
+                "t",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("qasa serve starts"),
+    );
+    let mut line = String::new();
+    std::io::BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first line: {line:?}"));
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/sapi/v2/"),
+        "{url}"
+    );
+    let r = Client::new()
+        .get(format!("{url}solvers/remote/?filter=none%2C%2Bidentity"))
+        .header("Accept", media("solver-definition-list"))
+        .header("X-Auth-Token", "t")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(json_of(r)[0]["identity"]["name"], "Virtual_chimera_1_1_4");
+    let out = Command::new(env!("CARGO_BIN_EXE_qasa"))
+        .args(["serve", "--drop-rate", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
+}

@@ -32,6 +32,8 @@ pub struct Request {
     /// Header names lower-cased.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// HTTP/1.0 (closes after the reply unless `Connection: keep-alive`).
+    pub http10: bool,
 }
 
 impl Request {
@@ -246,6 +248,7 @@ fn read_request<R: BufRead, W: Write>(
     }
     let method = method.to_ascii_uppercase();
     let target = target.to_string();
+    let http10 = version == "HTTP/1.0";
     let mut headers = Vec::new();
     loop {
         line.clear();
@@ -324,6 +327,7 @@ fn read_request<R: BufRead, W: Write>(
         query,
         headers,
         body,
+        http10,
     }))
 }
 
@@ -468,6 +472,26 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(req.body, b"abc");
+    }
+
+    #[test]
+    fn http10_closes_unless_keep_alive() {
+        assert!(wants_close(
+            &parse(b"GET / HTTP/1.0\r\n\r\n").unwrap().unwrap()
+        ));
+        assert!(!wants_close(
+            &parse(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+                .unwrap()
+                .unwrap()
+        ));
+        assert!(!wants_close(
+            &parse(b"GET / HTTP/1.1\r\n\r\n").unwrap().unwrap()
+        ));
+        assert!(wants_close(
+            &parse(b"GET / HTTP/1.1\r\nConnection: Close\r\n\r\n")
+                .unwrap()
+                .unwrap()
+        ));
     }
 
     #[test]

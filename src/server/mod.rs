@@ -170,6 +170,7 @@ impl Server {
     /// Start serving the solvers of `config.solvers`, each backed by a virtual QPU built from
     /// `config.device` on the solver's working graph.
     pub fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
+        config.faults.validate().map_err(ServerError::Config)?;
         let mut solvers = Vec::new();
         for source in &config.solvers {
             let records = match source {
