@@ -211,9 +211,11 @@ fn serve_connection(stream: TcpStream, handler: &Handler) {
 }
 
 fn wants_close(req: &Request) -> bool {
-    req.header("connection")
-        .map(|v| v.to_ascii_lowercase().contains("close"))
-        .unwrap_or(false)
+    let conn = req
+        .header("connection")
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    conn.contains("close") || (req.http10 && !conn.contains("keep-alive"))
 }
 
 /// Read one request; `Ok(None)` on a clean end of stream (or idle timeout) before a request starts.
