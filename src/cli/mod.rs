@@ -4,6 +4,7 @@
 mod convert;
 mod progress;
 mod simulate;
+mod topology;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -25,6 +26,8 @@ enum Command {
     Simulate(simulate::Args),
     /// Convert between a QASA spin_table.csv and a native sweep file.
     Convert(convert::Args),
+    /// Hardware graphs: edge lists, layouts, solver working graphs.
+    Topology(topology::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -42,6 +45,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Simulate(a) => simulate::run(a),
         Command::Convert(a) => convert::run(a),
+        Command::Topology(a) => topology::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
