@@ -283,7 +283,12 @@ fn planted_crosstalk_shows_in_raw_pair_counts() {
     };
     let qpu = VirtualQpu::new(g, &cfg);
     let planted = qpu.truth().crosstalk.clone();
-    assert_eq!(planted.len(), 16, "20 % of 80 couplers");
+    // 20 % of 80 couplers is 16, a perfect matching of the 32 qubits; a greedy random matching gets close.
+    assert!(
+        (12..=16).contains(&planted.len()),
+        "{} planted",
+        planted.len()
+    );
     let mut seen = std::collections::HashSet::new();
     for c in &planted {
         assert!(
@@ -365,6 +370,7 @@ fn counts_mode_pairs_match_raw_mode_statistically() {
         reads_per_call: 20_000,
         pairs: true,
         blocks: 1,
+        gauges: false,
         ..Default::default()
     };
     let counts = device::simulate(&qpu, &base, &|_| {}).unwrap();
