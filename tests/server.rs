@@ -787,6 +787,38 @@ fn ledger_has_one_line_per_accepted_problem() {
 }
 
 #[test]
+fn old_answers_are_evicted_with_410() {
+    // A zero budget keeps only the newest answer.
+    let s = start(ServerConfig {
+        answer_memory_mib: 0,
+        ..mock_config()
+    });
+    let base = s.base_url().to_string();
+    let body = json!([job(&[(0, 0.1)], json!({})), job(&[(1, 0.1)], json!({}))]);
+    let items = json_of(submit(&base, &body));
+    let (a, b) = (
+        items[0]["id"].as_str().unwrap(),
+        items[1]["id"].as_str().unwrap(),
+    );
+    wait_all(&base, &[a.to_string(), b.to_string()]);
+    let r = get(&format!("{base}problems/{a}/"), "problem");
+    assert_eq!(r.status(), 410);
+    assert_eq!(
+        get(&format!("{base}problems/{a}/answer"), "problem-answer").status(),
+        410
+    );
+    assert_eq!(
+        get(&format!("{base}problems/{b}/"), "problem").status(),
+        200
+    );
+    // Status polls still know the problem.
+    assert_eq!(
+        json_of(get(&format!("{base}problems/?id={a}"), "problems"))[0]["status"],
+        "COMPLETED"
+    );
+}
+
+#[test]
 fn sampling_is_deterministic_for_a_seed() {
     let run = |seed| {
         let s = start(ServerConfig {

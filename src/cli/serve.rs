@@ -82,6 +82,9 @@ pub struct Args {
     /// Connections served at once.
     #[arg(long, default_value_t = 64)]
     max_connections: usize,
+    /// Memory kept for answers, MiB; older answers are evicted and then answer 410 Gone.
+    #[arg(long, default_value_t = 1024, value_name = "MIB")]
+    answer_memory_mib: usize,
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -111,6 +114,7 @@ pub fn run(a: Args) -> Result<()> {
         solve_time_ms: a.solve_time_ms,
         submit_wait_ms: a.submit_wait_ms,
         max_connections: a.max_connections,
+        answer_memory_mib: a.answer_memory_mib,
         device: DeviceConfig {
             seed: a.device_seed.unwrap_or(a.seed),
             readout_flip: a.readout_flip,

@@ -90,6 +90,9 @@ pub struct ServerConfig {
     pub submit_wait_ms: u64,
     /// Connections served at once.
     pub max_connections: usize,
+    /// Memory for stored answers, MiB; the oldest answers beyond it are evicted (410 Gone), as SAPI
+    /// expires old answers. A 10,000-read answer on a 5,627-qubit chip is about 9 MiB.
+    pub answer_memory_mib: usize,
     /// The virtual QPU behind every served solver (its `seed` fixes the true parameters).
     pub device: DeviceConfig,
 }
@@ -108,6 +111,7 @@ impl Default for ServerConfig {
             solve_time_ms: 0,
             submit_wait_ms: 1000,
             max_connections: 64,
+            answer_memory_mib: 1024,
             device: DeviceConfig::default(),
         }
     }

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 const SAPI_PREFIX: &str = "/sapi/v2/";
 const METADATA_PREFIX: &str = "/metadata/v1/";
 const NO_PROBLEM: &str = "Problem does not exist or apitoken does not have access";
+const GONE: &str = "Problem answer is no longer accessible (evicted: the server keeps --answer-memory-mib of answers)";
 
 /// An error reply.
 struct ApiError {
@@ -377,6 +378,7 @@ fn accept(state: &State, a: submit::Accepted) -> Result<String, String> {
         params: a.params.clone(),
         cancel_requested: false,
         polls: 0,
+        expired: false,
     };
     g.problems.insert(id.clone(), p);
     g.order.push(id.clone());
@@ -528,6 +530,9 @@ fn problem_get(state: &State, req: &Request, id: &str) -> Outcome {
         _ => state.store.lock(),
     };
     let p = g.problems.get(id).ok_or_else(|| err(404, NO_PROBLEM))?;
+    if p.expired {
+        return Err(err(410, GONE));
+    }
     Ok(ok(200, Resource::Problem, &neg, &p.status_json(true)))
 }
 
@@ -535,6 +540,9 @@ fn problem_answer(state: &State, req: &Request, id: &str) -> Outcome {
     let neg = negotiate(state, req, Resource::ProblemAnswer)?;
     let g = state.store.lock();
     let p = g.problems.get(id).ok_or_else(|| err(404, NO_PROBLEM))?;
+    if p.expired {
+        return Err(err(410, GONE));
+    }
     match (&p.status, &p.answer) {
         (Status::Completed, Some(a)) => Ok(ok(
             200,

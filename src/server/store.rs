@@ -65,6 +65,8 @@ pub struct Problem {
     pub cancel_requested: bool,
     /// Number of status polls that listed this problem.
     pub polls: u64,
+    /// The answer was evicted to bound memory (`GET` answers 410 Gone).
+    pub expired: bool,
 }
 
 impl Problem {
@@ -111,6 +113,40 @@ pub struct Inner {
     /// Ids in submission order.
     pub order: Vec<String>,
     pub next_index: u64,
+    /// Approximate bytes held by stored answers, and their ids oldest first.
+    pub answer_bytes: usize,
+    pub answer_fifo: std::collections::VecDeque<(String, usize)>,
+}
+
+impl Inner {
+    /// Account for the answer of `id` (`size` bytes) and evict the oldest answers while more than
+    /// `budget` bytes are held (the newest answer is always kept).
+    pub fn account_answer(&mut self, id: &str, size: usize, budget: usize) {
+        self.answer_fifo.push_back((id.to_string(), size));
+        self.answer_bytes += size;
+        while self.answer_bytes > budget && self.answer_fifo.len() > 1 {
+            let Some((old, sz)) = self.answer_fifo.pop_front() else {
+                break;
+            };
+            self.answer_bytes = self.answer_bytes.saturating_sub(sz);
+            if let Some(p) = self.problems.get_mut(&old) {
+                p.answer = None;
+                p.expired = true;
+            }
+        }
+    }
+}
+
+/// Approximate size of an answer in bytes (its string fields).
+pub fn answer_size(answer: &Value) -> usize {
+    answer
+        .as_object()
+        .map(|m| {
+            m.values()
+                .map(|v| v.as_str().map(str::len).unwrap_or(16))
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 impl Store {
@@ -247,8 +283,30 @@ mod tests {
             params: json!({}),
             cancel_requested: false,
             polls: 0,
+            expired: false,
         };
-        store.lock().problems.insert("x".into(), p);
+        store.lock().problems.insert("x".into(), p.clone());
+        {
+            let mut g = store.lock();
+            for id in ["a", "b", "c"] {
+                g.problems.insert(
+                    id.into(),
+                    Problem {
+                        id: id.into(),
+                        answer: Some(json!({})),
+                        ..p.clone()
+                    },
+                );
+                g.account_answer(id, 10, 25);
+            }
+            assert!(g.problems["a"].expired && g.problems["a"].answer.is_none());
+            assert!(!g.problems["b"].expired && !g.problems["c"].expired);
+            assert_eq!(g.answer_bytes, 20);
+            assert_eq!(
+                answer_size(&json!({"energies": "abcd", "num_variables": 8})),
+                20
+            );
+        }
         let s2 = store.clone();
         let t = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(50));

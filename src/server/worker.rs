@@ -78,6 +78,8 @@ fn process(state: &State, job: Job) {
         }
     };
     let c = &state.counters;
+    let size = outcome.as_ref().map(super::store::answer_size).unwrap_or(0);
+    let mut stored = false;
     store.update(&job.id, |p| {
         p.solved_on = Some(now_iso());
         if p.cancel_requested {
@@ -88,6 +90,7 @@ fn process(state: &State, job: Job) {
             Ok(ans) => {
                 p.status = Status::Completed;
                 p.answer = Some(ans);
+                stored = true;
                 c.problems_completed.fetch_add(1, Ordering::SeqCst);
             }
             Err(msg) => {
@@ -97,4 +100,8 @@ fn process(state: &State, job: Job) {
             }
         }
     });
+    if stored {
+        let budget = state.config.answer_memory_mib.saturating_mul(1 << 20);
+        store.lock().account_answer(&job.id, size, budget);
+    }
 }
