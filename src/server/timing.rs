@@ -9,9 +9,13 @@
 //! delay       = qpu_delay_time_per_sample + (reverse ? ra_delay_delta : 0) + max(readout_thermalization, decor)
 //! sampling    = num_reads · (anneal + readout + delay)
 //! access      = programming + sampling                       (charged: qpu_access_time)
-//! duration    = (anneal + readout_thermalization + readout) · num_reads + programming_thermalization
+//! duration    = (anneal + readout_thermalization) · num_reads + programming_thermalization
 //! ```
-//! `duration` must not exceed `problem_run_duration_range[1]` ("QMI runtime limit"). A record without
+//! `duration` must not exceed `problem_run_duration_range[1]` ("QMI runtime limit"). The limit formula is
+//! D-Wave's `((P1 + P2) · P3) + P4` (DOCS-TIMING "QMI Runtime Limit": annealing_time, readout_thermalization,
+//! num_reads, programming_thermalization; its example `12010000 > 3000000` has no readout term, and
+//! dwave-cloud-client's `max_num_reads` uses the same terms). docs/sapi-protocol.md §6.3 adds the readout
+//! time, which the source does not; the server follows the source. A record without
 //! `problem_timing_data` (older 2000Q records) uses the DW_2000Q_6 model D-Wave published.
 
 use serde_json::{json, Map, Value};
@@ -104,7 +108,8 @@ pub struct Timing {
     pub delay_us: f64,
     pub sampling_us: f64,
     pub access_us: f64,
-    /// The run duration checked against `problem_run_duration_range`.
+    /// The run duration checked against `problem_run_duration_range`: `(anneal + readout_thermalization) ·
+    /// num_reads + programming_thermalization`.
     pub run_duration_us: f64,
 }
 
@@ -254,7 +259,7 @@ impl TimingModel {
             delay_us: round2(delay),
             sampling_us: round2(sampling),
             access_us: round2(programming + sampling),
-            run_duration_us: (p.anneal_us + read_therm + readout) * reads + prog_therm,
+            run_duration_us: (p.anneal_us + read_therm) * reads + prog_therm,
         }
     }
 }
@@ -358,6 +363,21 @@ mod tests {
         assert_eq!(t.delay_us, 30.54);
         assert_eq!(t.readout_us, 63.09);
         assert_eq!(t.sampling_us, 14363.0);
+    }
+
+    #[test]
+    fn run_duration_matches_the_documented_example() {
+        // DOCS-TIMING: "Upper limit … exceeded: 12010000 > 3000000", e.g. anneal 1000 µs, readout
+        // thermalization 200 µs, 10000 reads, programming thermalization 10000 µs.
+        let p = RunParams {
+            num_reads: 10000,
+            anneal_us: 1000.0,
+            reverse: None,
+            programming_thermalization_us: Some(10000.0),
+            readout_thermalization_us: Some(200.0),
+            reduce_intersample_correlation: false,
+        };
+        assert_eq!(advantage().timing(&p, 5627).run_duration_us, 12_010_000.0);
     }
 
     #[test]
