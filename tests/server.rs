@@ -924,6 +924,29 @@ fn synthetic_topology_and_real_record_are_served() {
 }
 
 #[test]
+fn ipv6_loopback_works() {
+    let Ok(s) = Server::start(ServerConfig {
+        host: "::1".into(),
+        ..mock_config()
+    }) else {
+        return; // no IPv6 on this machine
+    };
+    assert!(
+        s.base_url().starts_with("http://[::1]:"),
+        "{}",
+        s.base_url()
+    );
+    assert_eq!(
+        get(
+            &format!("{}solvers/remote/", s.base_url()),
+            "solver-definition-list"
+        )
+        .status(),
+        200
+    );
+}
+
+#[test]
 fn bad_configuration_is_an_error() {
     let cfg = |solvers| ServerConfig {
         solvers,

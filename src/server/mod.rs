@@ -238,7 +238,12 @@ impl Server {
             .name("qasa-serve-qpu".into())
             .spawn(move || worker::run(&st, rx))
             .map_err(|e| ServerError::Config(format!("cannot start the QPU worker thread: {e}")))?;
-        let addr = format!("{}:{}", state.config.host, state.config.port);
+        let host = &state.config.host;
+        let addr = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]:{}", state.config.port)
+        } else {
+            format!("{host}:{}", state.config.port)
+        };
         let st = state.clone();
         let handler: Arc<http::Handler> = Arc::new(move |req| routes::handle(&st, req));
         let listener =

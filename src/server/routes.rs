@@ -155,6 +155,8 @@ fn route(state: &State, req: &Request, rest: &str) -> Outcome {
 
 // ---------------------------------------------------------------- solvers
 
+/// A solver definition with a weak ETag (hash of the body) and `Cache-Control: private, max-age=0`, so
+/// clients revalidate with `If-None-Match` and get a body-less 304 when nothing changed (§2.3, S02).
 fn cached(req: &Request, media: Resource, neg: &Negotiation, body: &Value) -> Response {
     let text = body.to_string();
     let digest = Sha256::digest(text.as_bytes());
@@ -180,7 +182,7 @@ fn cached(req: &Request, media: Resource, neg: &Negotiation, body: &Value) -> Re
         ok(200, media, neg, body)
     };
     resp.with_header("ETag", &etag)
-        .with_header("Cache-Control", "private, max-age=60")
+        .with_header("Cache-Control", "private, max-age=0")
 }
 
 fn solvers_list(state: &State, req: &Request) -> Outcome {
