@@ -28,7 +28,7 @@ mod worker;
 
 pub use faults::FaultConfig;
 pub use sampler::{QpuSampler, RawSamples};
-pub use solver::SolverRecord;
+pub use solver::SolverDefinition;
 
 use crate::device::{DeviceConfig, VirtualQpu};
 use crate::topology::{Topology, WorkingGraph};
@@ -119,7 +119,7 @@ impl Default for ServerConfig {
 
 /// A solver the server offers, with its sampler.
 pub struct ServedSolver {
-    pub record: SolverRecord,
+    pub record: SolverDefinition,
     pub sampler: Arc<dyn QpuSampler>,
 }
 
@@ -178,7 +178,7 @@ impl Server {
         let mut solvers = Vec::new();
         for source in &config.solvers {
             let records = match source {
-                SolverSource::File(path) => SolverRecord::from_file(path)?,
+                SolverSource::File(path) => SolverDefinition::from_file(path)?,
                 SolverSource::Topology(spec) => vec![synthetic_record(spec)?],
             };
             for record in records {
@@ -332,7 +332,7 @@ impl Drop for ServerHandle {
 }
 
 /// The synthetic record of a perfect graph given by a topology SPEC (`pegasus:16`, `advantage`, …).
-pub fn synthetic_record(spec: &str) -> Result<SolverRecord, ServerError> {
+pub fn synthetic_record(spec: &str) -> Result<SolverDefinition, ServerError> {
     let bad = |reason: String| ServerError::Topology {
         spec: spec.to_string(),
         reason,
@@ -343,7 +343,7 @@ pub fn synthetic_record(spec: &str) -> Result<SolverRecord, ServerError> {
     let graph = WorkingGraph::perfect(topology);
     let canonical = topology.to_string();
     let name = format!("Virtual_{}", canonical.replace([':', ','], "_"));
-    SolverRecord::synthetic(
+    SolverDefinition::synthetic(
         &name,
         topology.family().name(),
         &topology.shape(),
@@ -356,7 +356,7 @@ pub fn synthetic_record(spec: &str) -> Result<SolverRecord, ServerError> {
 
 /// The working graph of a served record (its `qubits` order is the `lin` order).
 fn working_graph(
-    record: &SolverRecord,
+    record: &SolverDefinition,
     source: &SolverSource,
 ) -> Result<WorkingGraph, ServerError> {
     let v = json!({"id": record.name, "properties": record.full.get("properties")});

@@ -15,7 +15,7 @@ use std::path::Path;
 
 /// A solver record as served.
 #[derive(Debug, Clone)]
-pub struct SolverRecord {
+pub struct SolverDefinition {
     pub name: String,
     /// `identity.version.graph_id`: from the record, else the first 10 hex digits of the SHA-256 of the
     /// JSON `[qubits, couplers]`.
@@ -30,9 +30,9 @@ pub struct SolverRecord {
     pub num_qubits: usize,
 }
 
-impl SolverRecord {
+impl SolverDefinition {
     /// Load a record file.
-    pub fn from_file(path: &Path) -> Result<Vec<SolverRecord>, ServerError> {
+    pub fn from_file(path: &Path) -> Result<Vec<SolverDefinition>, ServerError> {
         let bad = |reason: String| ServerError::SolverFile {
             path: path.display().to_string(),
             reason,
@@ -68,7 +68,7 @@ impl SolverRecord {
     }
 
     /// Build from one record object (v2 `id` or v3 `identity`).
-    pub fn from_value(v: Value) -> Result<SolverRecord, String> {
+    pub fn from_value(v: Value) -> Result<SolverDefinition, String> {
         let Value::Object(obj) = v else {
             return Err("a solver record must be a JSON object".into());
         };
@@ -144,7 +144,7 @@ impl SolverRecord {
             "avg_load": avg_load,
             "properties": Value::Object(props),
         });
-        Ok(SolverRecord {
+        Ok(SolverDefinition {
             name,
             graph_id,
             full,
@@ -163,7 +163,7 @@ impl SolverRecord {
         num_qubits: usize,
         nodes: &[u32],
         edges: &[(u32, u32)],
-    ) -> Result<SolverRecord, String> {
+    ) -> Result<SolverDefinition, String> {
         let in_graph: std::collections::HashSet<u32> = nodes.iter().copied().collect();
         let offsets: Vec<Value> = (0..num_qubits as u32)
             .map(|q| {
@@ -197,7 +197,7 @@ impl SolverRecord {
             "avg_load": 0.0,
             "properties": Value::Object(props),
         });
-        SolverRecord::from_value(record)
+        SolverDefinition::from_value(record)
     }
 
     /// `properties`.
@@ -352,8 +352,8 @@ fn template_properties() -> Map<String, Value> {
 mod tests {
     use super::*;
 
-    fn tiny() -> SolverRecord {
-        SolverRecord::from_value(json!({
+    fn tiny() -> SolverDefinition {
+        SolverDefinition::from_value(json!({
             "id": "Tiny_system1.1", "status": "ONLINE", "description": "d", "avg_load": 0.5,
             "properties": {"num_qubits": 4, "qubits": [0, 1, 3], "couplers": [[0, 1], [1, 3]],
                            "topology": {"type": "chimera", "shape": [1, 1, 2]}}
@@ -394,13 +394,13 @@ mod tests {
 
     #[test]
     fn bad_records_are_errors() {
-        assert!(SolverRecord::from_value(json!([1])).is_err());
-        assert!(SolverRecord::from_value(json!({"id": "x"})).is_err());
-        assert!(SolverRecord::from_value(
+        assert!(SolverDefinition::from_value(json!([1])).is_err());
+        assert!(SolverDefinition::from_value(json!({"id": "x"})).is_err());
+        assert!(SolverDefinition::from_value(
             json!({"id": "x", "properties": {"qubits": [0, "a"], "couplers": []}})
         )
         .is_err());
-        assert!(SolverRecord::from_value(
+        assert!(SolverDefinition::from_value(
             json!({"id": "x", "properties": {"num_qubits": 1, "qubits": [5], "couplers": []}})
         )
         .is_err());
@@ -408,7 +408,7 @@ mod tests {
 
     #[test]
     fn synthetic_record_has_qpu_properties() {
-        let r = SolverRecord::synthetic(
+        let r = SolverDefinition::synthetic(
             "V",
             "chimera",
             &[1, 1, 2],

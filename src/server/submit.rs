@@ -8,7 +8,7 @@
 //! This virtual QPU samples fields only: any non-zero coupling is rejected with a clear message.
 
 use super::timing::{RunParams, Timing, TimingModel};
-use super::SolverRecord;
+use super::SolverDefinition;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 
@@ -56,7 +56,7 @@ fn range(props: &Map<String, Value>, key: &str, default: (f64, f64)) -> (f64, f6
 }
 
 impl Limits {
-    pub fn of(record: &SolverRecord) -> Limits {
+    pub fn of(record: &SolverDefinition) -> Limits {
         let props = record.properties();
         let pos: HashMap<u32, usize> = record
             .qubits
@@ -107,7 +107,10 @@ pub struct Accepted {
 }
 
 /// Validate one job object against the served solvers.
-pub fn validate(item: &Value, solvers: &[(&SolverRecord, &Limits)]) -> Result<Accepted, String> {
+pub fn validate(
+    item: &Value,
+    solvers: &[(&SolverDefinition, &Limits)],
+) -> Result<Accepted, String> {
     let obj = item
         .as_object()
         .ok_or("each problem must be a JSON object")?;
@@ -386,10 +389,10 @@ mod tests {
         base64::engine::general_purpose::STANDARD.encode(bytes)
     }
 
-    fn mock8() -> SolverRecord {
+    fn mock8() -> SolverDefinition {
         // The transcript's Mock8Q solver (docs/sapi-protocol.md §4.5).
         let path = crate::server::tests_support::shared_data().join("sapi/mock-solver-Mock8Q.json");
-        SolverRecord::from_file(&path).unwrap().remove(0)
+        SolverDefinition::from_file(&path).unwrap().remove(0)
     }
 
     fn job(lin: &str, quad: &str, params: Value) -> Value {
