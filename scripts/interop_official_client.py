@@ -6,12 +6,12 @@ Usage:
     /tmp/qasa-venv/bin/python scripts/interop_official_client.py target/debug/qasa \
         [--solver-file PATH_TO/Advantage_system4_1.solver.json.gz]
 
-Starts `qasa serve --port 0` as a subprocess (twice: once answering problems inline, once slow with
-long polling, a 429 on every problem's first poll and a ledger), reads the base URL from the first stdout
+Starts `qasa serve --port 0` as a subprocess (three times: answering problems inline; slow, with long
+polling, a 429 on every problem's first poll and a ledger; slow with every problem failing), reads the base URL from the first stdout
 line, and drives it with `dwave.cloud.Client`: solver fetch, sample_ising / sample_qubo with J = 0 (raw and
 histogram answers, a few qubits and the whole chip), energies = sum h s, occurrences summing to num_reads,
 long polling, a 429 + Retry-After retried by the client, a bad token, a rejected coupling, region discovery
-through the Metadata API, and the ledger. Exits 0 when every check passes, 1 with a message otherwise.
+through the Metadata API, the ledger, a problem that ends FAILED and a cancelled PENDING problem. Exits 0 when every check passes, 1 with a message otherwise.
 """
 
 import argparse
@@ -118,7 +118,7 @@ def main():
     solver_file = args.solver_file or default_solver_file()
     try:
         from dwave.cloud import Client  # noqa: F401
-        from dwave.cloud.exceptions import SolverAuthenticationError, SolverFailureError
+        from dwave.cloud.exceptions import CanceledFutureError, SolverAuthenticationError, SolverFailureError
     except ImportError as e:
         fail(f"dwave-cloud-client is not installed in this Python ({sys.executable}): {e}")
 
@@ -127,6 +127,8 @@ def main():
     ledger = tempfile.NamedTemporaryFile(prefix="qasa-ledger-", suffix=".jsonl", delete=False).name
     slow = Served(args.qasa, ["--solver-file", solver_file, "--seed", "4", "--solve-time-ms", "300",
                               "--submit-wait-ms", "0", "--fail-first-poll", "--ledger", ledger])
+    failing = Served(args.qasa, ["--solver-file", solver_file, "--seed", "5", "--solve-time-ms", "1500",
+                                 "--submit-wait-ms", "0", "--problem-fail-rate", "1"])
     try:
         # 1. Solver definition.
         with client(fast.url) as c:
@@ -208,9 +210,30 @@ def main():
         check({l["id"] for l in lines} == ids, f"ledger ids {[l['id'] for l in lines]} != submitted {sorted(ids)}")
         check(all(l["num_reads"] == 30 and len(l["lin_sha256"]) == 64 for l in lines), f"ledger lines malformed: {lines}")
         print(f"ok: ledger has exactly the {len(lines)} billed problems")
+        # 11. A problem that ends FAILED, and a cancelled PENDING problem queued behind it.
+        with client(failing.url) as c:
+            solver = c.get_solver(name="Advantage_system4.1")
+            h = {qubits[0]: 0.1}
+            first = solver.sample_ising(h, {}, num_reads=10)
+            first.wait_id(30)
+            second = solver.sample_ising(h, {}, num_reads=10)
+            second.wait_id(30)
+            second.cancel()
+            try:
+                second.result()
+                fail("a cancelled problem returned a result")
+            except CanceledFutureError:
+                print("ok: cancelled PENDING problem -> CanceledFutureError")
+            try:
+                first.result()
+                fail("a problem injected to fail returned a result")
+            except SolverFailureError as e:
+                check("--problem-fail-rate" in str(e), f"failure message does not say why: {e}")
+                print(f"ok: FAILED problem -> SolverFailureError: {e}")
     finally:
         fast.stop()
         slow.stop()
+        failing.stop()
         try:
             os.unlink(ledger)
         except OSError:
