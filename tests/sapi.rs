@@ -408,6 +408,11 @@ struct Replay {
 impl Replay {
     /// Serves `responses` in order; past the end, repeats the last one.
     fn start(responses: Vec<Exchange>) -> Replay {
+        Replay::start_with(responses, false)
+    }
+
+    /// Like [`Replay::start`]; with `gzip`, bodies are sent gzip-compressed (`Content-Encoding: gzip`).
+    fn start_with(responses: Vec<Exchange>, gzip: bool) -> Replay {
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
         let base = format!("http://{}", server.server_addr().to_ip().unwrap());
         let srv = server.clone();
@@ -448,7 +453,21 @@ impl Replay {
                         .to_string()
                         .replace("http://127.0.0.1:18765", &base2)
                 };
-                let mut resp = tiny_http::Response::from_string(body).with_status_code(ex.status);
+                let bytes = if gzip {
+                    let mut enc =
+                        flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                    std::io::Write::write_all(&mut enc, body.as_bytes()).unwrap();
+                    enc.finish().unwrap()
+                } else {
+                    body.into_bytes()
+                };
+                let mut resp = tiny_http::Response::from_data(bytes).with_status_code(ex.status);
+                if gzip {
+                    resp.add_header(
+                        tiny_http::Header::from_bytes(&b"Content-Encoding"[..], &b"gzip"[..])
+                            .unwrap(),
+                    );
+                }
                 for (k, v) in &ex.resp_headers {
                     if k.eq_ignore_ascii_case("content-length") {
                         continue;
@@ -619,6 +638,17 @@ fn replay_s01_get_solver() {
     assert!(s.is_online());
     assert_eq!(s.qubits, vec![0, 1, 2, 3, 4, 5, 7]);
     assert_eq!(s.avg_load, Some(0.12));
+}
+
+#[test]
+fn gzip_responses_are_decoded() {
+    let ex = scenario("S01_");
+    let rp = Replay::start_with(ex, true);
+    let s = client(&rp.base, test_opts())
+        .get_solver("Mock8Q_system1.1")
+        .unwrap();
+    rp.finish();
+    assert_eq!(s.qubits.len(), 7);
 }
 
 #[test]
