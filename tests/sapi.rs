@@ -1254,3 +1254,93 @@ fn cli_solvers_errors() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn post_503_before_acceptance_is_retried_once_accepted() {
+    // A 503 (with Retry-After) means SAPI refused the POST before accepting it: qasa repeats it, and the
+    // problem is created exactly once (the second POST).
+    let ex: Vec<Exchange> = scenario("S02_")
+        .into_iter()
+        .skip_while(|e| e.method != "POST")
+        .collect();
+    let mut refused = ex[0].clone();
+    refused.status = 503;
+    refused.resp_headers =
+        serde_json::from_str(r#"{"Content-Type":"application/json","Retry-After":"0"}"#).unwrap();
+    refused.resp_body = serde_json::json!({"error_code": 503, "error_msg": "busy"});
+    let s = mock_solver();
+    let (h, j, params, label) = recorded_job(&ex[0], &s);
+    let mut responses = vec![refused];
+    responses.extend(ex.iter().cloned());
+    let rp = Replay::start(responses);
+    let c = client(&rp.base, test_opts());
+    let st = c.submit_ising(&s, &h, &j, &params, Some(&label)).unwrap();
+    c.wait(st, None).unwrap();
+    let seen = rp.finish();
+    assert_eq!(seen.iter().filter(|r| r.method == "POST").count(), 2);
+    assert_same_request(&seen[0], &ex[0]);
+    assert_same_request(&seen[1], &ex[0]);
+}
+
+#[test]
+fn post_500_is_uncertain_and_not_retried() {
+    let ex: Vec<Exchange> = scenario("S02_")
+        .into_iter()
+        .skip_while(|e| e.method != "POST")
+        .collect();
+    let mut failed = ex[0].clone();
+    failed.status = 500;
+    failed.resp_headers = serde_json::from_str(r#"{"Content-Type":"application/json"}"#).unwrap();
+    failed.resp_body = serde_json::json!({"error_code": 500, "error_msg": "Internal error"});
+    let s = mock_solver();
+    let rp = Replay::start(vec![failed]);
+    let e = client(&rp.base, test_opts())
+        .submit_ising(
+            &s,
+            &BTreeMap::from([(0, 1.0)]),
+            &BTreeMap::new(),
+            &Map::new(),
+            Some("l"),
+        )
+        .unwrap_err();
+    assert_eq!(rp.finish().len(), 1);
+    assert_eq!(
+        (e.kind, e.status, e.error_msg.as_deref()),
+        (
+            ErrorKind::SubmitUncertain,
+            Some(500),
+            Some("Internal error")
+        )
+    );
+}
+
+#[test]
+fn post_read_timeout_is_uncertain() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let h = std::thread::spawn(move || {
+        // Accept and read, but never answer until the client gave up.
+        let (mut sock, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = sock.read(&mut buf);
+        std::thread::sleep(Duration::from_millis(1200));
+    });
+    let opts = ClientOptions {
+        request_timeout: Duration::from_millis(300),
+        ..test_opts()
+    };
+    let c = client(&format!("http://{addr}"), opts);
+    let s = mock_solver();
+    let e = c
+        .submit_ising(
+            &s,
+            &BTreeMap::from([(0, 1.0)]),
+            &BTreeMap::new(),
+            &Map::new(),
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::SubmitUncertain, "{e}");
+    assert!(e.message.contains("timed out"), "{e}");
+    h.join().unwrap();
+}

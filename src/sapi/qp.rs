@@ -780,4 +780,34 @@ mod tests {
         assert_eq!(p.bytes.len(), 15);
         assert_eq!(p.to_spin_rows(), rows);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn problem_roundtrip(hs in proptest::collection::btree_map(0u32..8, -4.0f64..4.0, 0..6),
+                             js in proptest::collection::vec((0usize..12, -2.0f64..2.0), 0..8)) {
+            let (q, c) = mock_graph();
+            let h: BTreeMap<u32, f64> = hs.into_iter().filter(|(k, _)| *k != 6).collect();
+            let j: BTreeMap<(u32, u32), f64> = js.into_iter().map(|(i, v)| (c[i], v)).collect();
+            let p = encode_ising(&q, &c, &h, &j).unwrap();
+            let back = decode_ising(&q, &c, &p.lin_b64(), &p.quad_b64()).unwrap();
+            for (k, v) in &h {
+                proptest::prop_assert_eq!(back.h.get(k), Some(v));
+            }
+            for (k, v) in &j {
+                proptest::prop_assert_eq!(back.j.get(k), Some(v));
+            }
+        }
+
+        #[test]
+        fn answer_roundtrip(n in 0usize..20, rows in 0usize..10, seed in 0u64..1000) {
+            let spins: Vec<Vec<i8>> = (0..rows)
+                .map(|r| (0..n).map(|i| if (seed as usize + r * 31 + i * 7) % 3 == 0 { 1 } else { -1 }).collect())
+                .collect();
+            let active: Vec<u32> = (0..n as u32).collect();
+            let a = QpAnswer::from_spin_rows(n as u32, active, &spins, vec![-1.0; rows], Some(vec![2; rows]), Map::new()).unwrap();
+            let b = decode_answer(&encode_answer(&a)).unwrap();
+            proptest::prop_assert_eq!(b.solutions.to_spin_rows(), spins);
+            proptest::prop_assert_eq!(b, a);
+        }
+    }
 }
