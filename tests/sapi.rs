@@ -1344,3 +1344,25 @@ fn post_read_timeout_is_uncertain() {
     assert!(e.message.contains("timed out"), "{e}");
     h.join().unwrap();
 }
+
+#[test]
+fn select_solver_by_name_filter_or_default() {
+    let rp = Replay::start(scenario("S01_"));
+    let s = client(&rp.base, test_opts())
+        .select_solver(Some("Mock8Q_system1.1;graph_id=0a1b2c3d4e"))
+        .unwrap();
+    assert_eq!(rp.finish().len(), 2);
+    assert_eq!(s.graph_id.as_deref(), Some("0a1b2c3d4e"));
+    for spec in [None, Some(r#"{"qpu": true, "num_active_qubits__gte": 7}"#)] {
+        let rp = Replay::start(scenario("S15_"));
+        let s = client(&rp.base, test_opts()).select_solver(spec).unwrap();
+        rp.finish();
+        assert_eq!(s.name, "Mock8Q_system1.1");
+    }
+    let rp = Replay::start(scenario("S15_"));
+    let e = client(&rp.base, test_opts())
+        .select_solver(Some(r#"{"num_qubits__gte": 5000}"#))
+        .unwrap_err();
+    rp.finish();
+    assert_eq!(e.kind, ErrorKind::NotFound);
+}
