@@ -358,6 +358,33 @@ impl PackedSolutions {
         self.num_active.div_ceil(8)
     }
 
+    /// An empty set of rows over `num_active` variables (append with [`PackedSolutions::push_spins`]).
+    pub fn new(num_active: usize) -> Self {
+        PackedSolutions {
+            num_active,
+            rows: 0,
+            bytes: Vec::new(),
+        }
+    }
+
+    /// Appends one row from an iterator of spins (`+1` → bit 1, else bit 0); missing trailing spins are −1,
+    /// surplus ones are ignored.
+    pub fn push_spins(&mut self, spins: impl IntoIterator<Item = i8>) {
+        let rb = self.row_bytes();
+        let start = self.bytes.len();
+        self.bytes.resize(start + rb, 0);
+        if let Some(out) = self.bytes.get_mut(start..) {
+            for (i, s) in spins.into_iter().take(self.num_active).enumerate() {
+                if s > 0 {
+                    if let Some(b) = out.get_mut(i / 8) {
+                        *b |= 0x80 >> (i % 8);
+                    }
+                }
+            }
+        }
+        self.rows += 1;
+    }
+
     /// Packs rows of spins (`+1` → bit 1, anything else → bit 0). Every row must have `num_active` spins.
     pub fn from_spin_rows(num_active: usize, rows: &[Vec<i8>]) -> Result<Self, QpError> {
         let rb = num_active.div_ceil(8);
@@ -779,6 +806,11 @@ mod tests {
         assert_eq!(p.row_bytes(), 3);
         assert_eq!(p.bytes.len(), 15);
         assert_eq!(p.to_spin_rows(), rows);
+        let mut q = PackedSolutions::new(17);
+        for r in &rows {
+            q.push_spins(r.iter().copied());
+        }
+        assert_eq!(q, p);
     }
 
     proptest::proptest! {
