@@ -408,6 +408,11 @@ struct Replay {
 impl Replay {
     /// Serves `responses` in order; past the end, repeats the last one.
     fn start(responses: Vec<Exchange>) -> Replay {
+        Replay::start_with(responses, false)
+    }
+
+    /// Like [`Replay::start`]; with `gzip`, bodies are sent gzip-compressed (`Content-Encoding: gzip`).
+    fn start_with(responses: Vec<Exchange>, gzip: bool) -> Replay {
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
         let base = format!("http://{}", server.server_addr().to_ip().unwrap());
         let srv = server.clone();
@@ -448,7 +453,21 @@ impl Replay {
                         .to_string()
                         .replace("http://127.0.0.1:18765", &base2)
                 };
-                let mut resp = tiny_http::Response::from_string(body).with_status_code(ex.status);
+                let bytes = if gzip {
+                    let mut enc =
+                        flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                    std::io::Write::write_all(&mut enc, body.as_bytes()).unwrap();
+                    enc.finish().unwrap()
+                } else {
+                    body.into_bytes()
+                };
+                let mut resp = tiny_http::Response::from_data(bytes).with_status_code(ex.status);
+                if gzip {
+                    resp.add_header(
+                        tiny_http::Header::from_bytes(&b"Content-Encoding"[..], &b"gzip"[..])
+                            .unwrap(),
+                    );
+                }
                 for (k, v) in &ex.resp_headers {
                     if k.eq_ignore_ascii_case("content-length") {
                         continue;
@@ -619,6 +638,17 @@ fn replay_s01_get_solver() {
     assert!(s.is_online());
     assert_eq!(s.qubits, vec![0, 1, 2, 3, 4, 5, 7]);
     assert_eq!(s.avg_load, Some(0.12));
+}
+
+#[test]
+fn gzip_responses_are_decoded() {
+    let ex = scenario("S01_");
+    let rp = Replay::start_with(ex, true);
+    let s = client(&rp.base, test_opts())
+        .get_solver("Mock8Q_system1.1")
+        .unwrap();
+    rp.finish();
+    assert_eq!(s.qubits.len(), 7);
 }
 
 #[test]
@@ -1223,4 +1253,116 @@ fn cli_solvers_errors() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn post_503_before_acceptance_is_retried_once_accepted() {
+    // A 503 (with Retry-After) means SAPI refused the POST before accepting it: qasa repeats it, and the
+    // problem is created exactly once (the second POST).
+    let ex: Vec<Exchange> = scenario("S02_")
+        .into_iter()
+        .skip_while(|e| e.method != "POST")
+        .collect();
+    let mut refused = ex[0].clone();
+    refused.status = 503;
+    refused.resp_headers =
+        serde_json::from_str(r#"{"Content-Type":"application/json","Retry-After":"0"}"#).unwrap();
+    refused.resp_body = serde_json::json!({"error_code": 503, "error_msg": "busy"});
+    let s = mock_solver();
+    let (h, j, params, label) = recorded_job(&ex[0], &s);
+    let mut responses = vec![refused];
+    responses.extend(ex.iter().cloned());
+    let rp = Replay::start(responses);
+    let c = client(&rp.base, test_opts());
+    let st = c.submit_ising(&s, &h, &j, &params, Some(&label)).unwrap();
+    c.wait(st, None).unwrap();
+    let seen = rp.finish();
+    assert_eq!(seen.iter().filter(|r| r.method == "POST").count(), 2);
+    assert_same_request(&seen[0], &ex[0]);
+    assert_same_request(&seen[1], &ex[0]);
+}
+
+#[test]
+fn post_500_is_uncertain_and_not_retried() {
+    let ex: Vec<Exchange> = scenario("S02_")
+        .into_iter()
+        .skip_while(|e| e.method != "POST")
+        .collect();
+    let mut failed = ex[0].clone();
+    failed.status = 500;
+    failed.resp_headers = serde_json::from_str(r#"{"Content-Type":"application/json"}"#).unwrap();
+    failed.resp_body = serde_json::json!({"error_code": 500, "error_msg": "Internal error"});
+    let s = mock_solver();
+    let rp = Replay::start(vec![failed]);
+    let e = client(&rp.base, test_opts())
+        .submit_ising(
+            &s,
+            &BTreeMap::from([(0, 1.0)]),
+            &BTreeMap::new(),
+            &Map::new(),
+            Some("l"),
+        )
+        .unwrap_err();
+    assert_eq!(rp.finish().len(), 1);
+    assert_eq!(
+        (e.kind, e.status, e.error_msg.as_deref()),
+        (
+            ErrorKind::SubmitUncertain,
+            Some(500),
+            Some("Internal error")
+        )
+    );
+}
+
+#[test]
+fn post_read_timeout_is_uncertain() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let h = std::thread::spawn(move || {
+        // Accept and read, but never answer until the client gave up.
+        let (mut sock, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = sock.read(&mut buf);
+        std::thread::sleep(Duration::from_millis(1200));
+    });
+    let opts = ClientOptions {
+        request_timeout: Duration::from_millis(300),
+        ..test_opts()
+    };
+    let c = client(&format!("http://{addr}"), opts);
+    let s = mock_solver();
+    let e = c
+        .submit_ising(
+            &s,
+            &BTreeMap::from([(0, 1.0)]),
+            &BTreeMap::new(),
+            &Map::new(),
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::SubmitUncertain, "{e}");
+    assert!(e.message.contains("timed out"), "{e}");
+    h.join().unwrap();
+}
+
+#[test]
+fn select_solver_by_name_filter_or_default() {
+    let rp = Replay::start(scenario("S01_"));
+    let s = client(&rp.base, test_opts())
+        .select_solver(Some("Mock8Q_system1.1;graph_id=0a1b2c3d4e"))
+        .unwrap();
+    assert_eq!(rp.finish().len(), 2);
+    assert_eq!(s.graph_id.as_deref(), Some("0a1b2c3d4e"));
+    for spec in [None, Some(r#"{"qpu": true, "num_active_qubits__gte": 7}"#)] {
+        let rp = Replay::start(scenario("S15_"));
+        let s = client(&rp.base, test_opts()).select_solver(spec).unwrap();
+        rp.finish();
+        assert_eq!(s.name, "Mock8Q_system1.1");
+    }
+    let rp = Replay::start(scenario("S15_"));
+    let e = client(&rp.base, test_opts())
+        .select_solver(Some(r#"{"num_qubits__gte": 5000}"#))
+        .unwrap_err();
+    rp.finish();
+    assert_eq!(e.kind, ErrorKind::NotFound);
 }

@@ -254,6 +254,28 @@ impl SapiClient {
         Ok(r)
     }
 
+    /// The solver named or described by the configured `solver` value (`DWAVE_API_SOLVER`, dwave.conf), see
+    /// [`super::select`]: a name fetches that solver; a JSON filter or nothing lists and picks.
+    pub fn select_solver(&self, configured: Option<&str>) -> Result<SolverRecord, SapiError> {
+        use super::select::{select, SolverSpec};
+        match SolverSpec::parse(configured) {
+            SolverSpec::Name { name, graph_id } => {
+                let s = self.get_solver(&name)?;
+                if let Some(g) = graph_id.filter(|g| s.graph_id.as_ref() != Some(g)) {
+                    return Err(SapiError::new(
+                        ErrorKind::NotFound,
+                        format!(
+                            "solver {name} has graph_id {:?}, not {g}; its working graph changed",
+                            s.graph_id
+                        ),
+                    ));
+                }
+                Ok(s)
+            }
+            spec => select(&self.list_solvers()?, &spec),
+        }
+    }
+
     /// Submits an Ising problem in `qp` format (§3.2, §4). `params` are solver parameters (`num_reads`, …);
     /// `label` is sent top-level. Returns the status SAPI answered (PENDING, or COMPLETED with `answer`).
     ///

@@ -110,13 +110,25 @@ pub fn count_down(sol: &PackedSolutions, weights: &[u32]) -> Result<(Vec<u64>, u
     if rb == 0 {
         return Ok((vec![0; sol.num_active], reads));
     }
-    let mut hist: Vec<[u64; 256]> = vec![[0u64; 256]; rb];
-    for (row, &w) in sol.bytes.chunks_exact(rb).zip(weights) {
-        let w = u64::from(w);
-        for (h, &b) in hist.iter_mut().zip(row) {
-            h[usize::from(b)] += w;
+    // u32 counters halve the histogram's cache footprint; they cannot overflow when the total weight fits.
+    let hist: Vec<[u64; 256]> = if reads <= u64::from(u32::MAX) {
+        let mut h32: Vec<[u32; 256]> = vec![[0u32; 256]; rb];
+        for (row, &w) in sol.bytes.chunks_exact(rb).zip(weights) {
+            for (h, &b) in h32.iter_mut().zip(row) {
+                h[usize::from(b)] += w;
+            }
         }
-    }
+        h32.iter().map(|h| h.map(u64::from)).collect()
+    } else {
+        let mut h64: Vec<[u64; 256]> = vec![[0u64; 256]; rb];
+        for (row, &w) in sol.bytes.chunks_exact(rb).zip(weights) {
+            let w = u64::from(w);
+            for (h, &b) in h64.iter_mut().zip(row) {
+                h[usize::from(b)] += w;
+            }
+        }
+        h64
+    };
     let mut down = Vec::with_capacity(sol.num_active);
     'outer: for h in &hist {
         let mut up = [0u64; 8];
@@ -162,21 +174,15 @@ pub fn pair_indices(
         .collect()
 }
 
-const UNPACK: [[u8; 8]; 256] = {
-    let mut t = [[0u8; 8]; 256];
-    let mut b = 0;
-    while b < 256 {
-        let mut j = 0;
-        while j < 8 {
-            t[b][j] = ((b >> (7 - j)) & 1) as u8;
-            j += 1;
-        }
-        b += 1;
-    }
-    t
-};
+/// Rows per bit-sliced block in [`count_agree`].
+const BLOCK: usize = 64;
 
 /// Weighted count of reads where the two variables of each index pair agree.
+///
+/// Bit-sliced: rows are taken 64 at a time and transposed into one `u64` per variable (bit r = that
+/// variable's bit in row r of the block). For a pair, `m = !(A ^ B)` marks agreeing rows; with the block's
+/// weights split into bit planes `W_p`, the weighted count is `Σ_p popcount(m & W_p) << p` (one plane when
+/// all weights are 1). Cost: one pass over the bits plus `pairs × planes` popcounts per 64 rows.
 pub fn count_agree(
     sol: &PackedSolutions,
     weights: &[u32],
@@ -197,15 +203,41 @@ pub fn count_agree(
     if rb == 0 {
         return Ok(agree);
     }
-    let mut bits = vec![0u8; rb * 8];
-    for (row, &w) in sol.bytes.chunks_exact(rb).zip(weights) {
-        for (dst, &b) in bits.chunks_exact_mut(8).zip(row) {
-            dst.copy_from_slice(&UNPACK[usize::from(b)]);
+    let mut masks = vec![0u64; rb * 8];
+    let mut planes: Vec<u64> = Vec::with_capacity(32);
+    for (block, wblock) in sol.bytes.chunks(BLOCK * rb).zip(weights.chunks(BLOCK)) {
+        masks.iter_mut().for_each(|m| *m = 0);
+        for (r, row) in block.chunks_exact(rb).enumerate() {
+            for (m8, &byte) in masks.chunks_exact_mut(8).zip(row) {
+                // Branch-free: bit (7 - j) of the byte goes to bit r of variable 8k + j.
+                let byte = u64::from(byte);
+                for (j, m) in m8.iter_mut().enumerate() {
+                    *m |= ((byte >> (7 - j)) & 1) << r;
+                }
+            }
         }
-        let w = u64::from(w);
+        let valid = if wblock.len() == BLOCK {
+            u64::MAX
+        } else {
+            (1u64 << wblock.len()) - 1
+        };
+        let max_w = wblock.iter().copied().max().unwrap_or(0);
+        planes.clear();
+        for p in 0..(32 - max_w.leading_zeros()) {
+            let plane = wblock
+                .iter()
+                .enumerate()
+                .fold(0u64, |acc, (r, &w)| acc | (u64::from((w >> p) & 1) << r));
+            planes.push(plane & valid);
+        }
         for (acc, &(a, b)) in agree.iter_mut().zip(pairs) {
-            // In range: checked above, and bits has rb*8 >= n entries.
-            *acc += w * u64::from(bits[a] == bits[b]);
+            // a, b < n <= masks.len(): checked above.
+            let m = !(masks[a] ^ masks[b]);
+            let mut s = 0u64;
+            for (p, &wp) in planes.iter().enumerate() {
+                s += u64::from((m & wp).count_ones()) << p;
+            }
+            *acc += s;
         }
     }
     Ok(agree)
@@ -240,15 +272,22 @@ mod tests {
     #[test]
     fn matches_naive_on_random_answers() {
         let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(7);
-        for n in [1usize, 7, 8, 9, 23, 64] {
-            let rows: Vec<Vec<i8>> = (0..37)
+        for (n, nrows) in [
+            (1usize, 37usize),
+            (7, 150),
+            (8, 64),
+            (9, 65),
+            (23, 37),
+            (64, 200),
+        ] {
+            let rows: Vec<Vec<i8>> = (0..nrows)
                 .map(|_| {
                     (0..n)
                         .map(|_| if rng.random::<bool>() { 1 } else { -1 })
                         .collect()
                 })
                 .collect();
-            let w: Vec<u32> = (0..37).map(|_| rng.random_range(1..50)).collect();
+            let w: Vec<u32> = (0..nrows).map(|_| rng.random_range(1..50)).collect();
             let active: Vec<u32> = (0..n as u32).map(|i| i * 2 + 1).collect();
             let pairs: Vec<(usize, usize)> = (0..n).map(|i| (i, (i * 5 + 3) % n)).collect();
             let couplers: Vec<(u32, u32)> =
@@ -257,7 +296,7 @@ mod tests {
                 2 * n as u32 + 2,
                 active.clone(),
                 &rows,
-                vec![0.0; 37],
+                vec![0.0; nrows],
                 Some(w.clone()),
                 Map::new(),
             )
@@ -269,6 +308,15 @@ mod tests {
             assert_eq!(c.reads, w.iter().map(|&x| u64::from(x)).sum::<u64>());
             assert_eq!(c.qubits, active);
         }
+    }
+
+    #[test]
+    fn huge_weights_use_wide_counters() {
+        let sol = PackedSolutions::from_spin_rows(2, &[vec![1, -1], vec![-1, -1]]).unwrap();
+        let (down, reads) = count_down(&sol, &[u32::MAX, u32::MAX]).unwrap();
+        assert_eq!(reads, 2 * u64::from(u32::MAX));
+        assert_eq!(down, vec![u64::from(u32::MAX), 2 * u64::from(u32::MAX)]);
+        assert!(count_down(&sol, &[1]).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! * [`http`]: transport, retries, timeouts, URL policy (§2, §8).
 //! * [`qp`]: the `qp` codec for problems and answers (§4); [`counts`]: answers straight into counts.
 //! * [`media`]: vendor media types and version checks (§2.2); [`solver`], [`problem`]: response types.
+//! * [`select`]: solver choice from the configured `solver` value (name, identity, JSON filter).
 //! * [`token`]: the redacting [`token::Token`]; [`error`]: [`error::SapiError`].
 
 pub mod client;
@@ -17,6 +18,7 @@ pub mod http;
 pub mod media;
 pub mod problem;
 pub mod qp;
+pub mod select;
 pub mod solver;
 pub mod token;
 

@@ -358,6 +358,33 @@ impl PackedSolutions {
         self.num_active.div_ceil(8)
     }
 
+    /// An empty set of rows over `num_active` variables (append with [`PackedSolutions::push_spins`]).
+    pub fn new(num_active: usize) -> Self {
+        PackedSolutions {
+            num_active,
+            rows: 0,
+            bytes: Vec::new(),
+        }
+    }
+
+    /// Appends one row from an iterator of spins (`+1` → bit 1, else bit 0); missing trailing spins are −1,
+    /// surplus ones are ignored.
+    pub fn push_spins(&mut self, spins: impl IntoIterator<Item = i8>) {
+        let rb = self.row_bytes();
+        let start = self.bytes.len();
+        self.bytes.resize(start + rb, 0);
+        if let Some(out) = self.bytes.get_mut(start..) {
+            for (i, s) in spins.into_iter().take(self.num_active).enumerate() {
+                if s > 0 {
+                    if let Some(b) = out.get_mut(i / 8) {
+                        *b |= 0x80 >> (i % 8);
+                    }
+                }
+            }
+        }
+        self.rows += 1;
+    }
+
     /// Packs rows of spins (`+1` → bit 1, anything else → bit 0). Every row must have `num_active` spins.
     pub fn from_spin_rows(num_active: usize, rows: &[Vec<i8>]) -> Result<Self, QpError> {
         let rb = num_active.div_ceil(8);
@@ -779,5 +806,40 @@ mod tests {
         assert_eq!(p.row_bytes(), 3);
         assert_eq!(p.bytes.len(), 15);
         assert_eq!(p.to_spin_rows(), rows);
+        let mut q = PackedSolutions::new(17);
+        for r in &rows {
+            q.push_spins(r.iter().copied());
+        }
+        assert_eq!(q, p);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn problem_roundtrip(hs in proptest::collection::btree_map(0u32..8, -4.0f64..4.0, 0..6),
+                             js in proptest::collection::vec((0usize..12, -2.0f64..2.0), 0..8)) {
+            let (q, c) = mock_graph();
+            let h: BTreeMap<u32, f64> = hs.into_iter().filter(|(k, _)| *k != 6).collect();
+            let j: BTreeMap<(u32, u32), f64> = js.into_iter().map(|(i, v)| (c[i], v)).collect();
+            let p = encode_ising(&q, &c, &h, &j).unwrap();
+            let back = decode_ising(&q, &c, &p.lin_b64(), &p.quad_b64()).unwrap();
+            for (k, v) in &h {
+                proptest::prop_assert_eq!(back.h.get(k), Some(v));
+            }
+            for (k, v) in &j {
+                proptest::prop_assert_eq!(back.j.get(k), Some(v));
+            }
+        }
+
+        #[test]
+        fn answer_roundtrip(n in 0usize..20, rows in 0usize..10, seed in 0u64..1000) {
+            let spins: Vec<Vec<i8>> = (0..rows)
+                .map(|r| (0..n).map(|i| if (seed as usize + r * 31 + i * 7) % 3 == 0 { 1 } else { -1 }).collect())
+                .collect();
+            let active: Vec<u32> = (0..n as u32).collect();
+            let a = QpAnswer::from_spin_rows(n as u32, active, &spins, vec![-1.0; rows], Some(vec![2; rows]), Map::new()).unwrap();
+            let b = decode_answer(&encode_answer(&a)).unwrap();
+            proptest::prop_assert_eq!(b.solutions.to_spin_rows(), spins);
+            proptest::prop_assert_eq!(b, a);
+        }
     }
 }
