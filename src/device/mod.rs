@@ -18,3 +18,13 @@ pub fn write_truth(truth: &Truth, path: &std::path::Path) -> std::io::Result<()>
     let text = serde_json::to_string_pretty(truth).map_err(std::io::Error::other)?;
     std::fs::write(path, text + "\n")
 }
+
+/// Reads a truth file, validated against `schemas/truth.schema.json`.
+pub fn read_truth(path: &std::path::Path) -> Result<Truth, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not valid JSON: {e}", path.display()))?;
+    crate::schema::validate(crate::schema::TRUTH, &v)
+        .map_err(|e| format!("{}: at {}: {}", path.display(), e.json_path, e.reason))?;
+    serde_json::from_value(v).map_err(|e| format!("{}: {e}", path.display()))
+}

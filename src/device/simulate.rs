@@ -10,7 +10,7 @@
 //!
 //! Calls are grouped into `blocks` blocks (call c → block c mod blocks) for the block bootstrap. Pair
 //! counts, when asked for, count the reads of a coupler's two qubits in calls where both saw the same
-//! physical field (same gauge sign), indexed by that field.
+//! physical field (same gauge sign, or h = 0), indexed by that field.
 //!
 //! Work runs in parallel over ±h pairs with rayon; each pair has its own RNG stream derived from the seed,
 //! so the result does not depend on the number of threads.
@@ -233,7 +233,7 @@ pub fn simulate(
                     }
                     if let Some(agree) = agree {
                         for (pi, &(a, b)) in pair_gidx.iter().enumerate() {
-                            if gauge[a] != gauge[b] {
+                            if gauge[a] != gauge[b] && k != 0 {
                                 continue;
                             }
                             let row = usize::from(f64::from(gauge[a]) * sign < 0.0 && k != 0);
