@@ -172,6 +172,38 @@ fn small_edges_match_reference_files_byte_for_byte_and_hashes() {
     }
 }
 
+/// SHA-256 of the full-size canonical edge lists, computed from dwave-networkx 0.8.19
+/// (`chimera_graph(16)`, `pegasus_graph(16)`, `zephyr_graph(6,4)`, `zephyr_graph(12,4)`) while this module
+/// was written; docs/topology.md §4 leaves them out.
+#[test]
+fn full_size_edge_lists_match_dnx_hashes() {
+    let cases = [
+        (
+            "chimera:16",
+            "2edf8b6b853d8456e99efabc473554dba9c3604cb2a4f2bafb2b1a89cf05891c",
+        ),
+        (
+            "pegasus:16",
+            "d8eac0f74904bcc8a2052f242b8b3781eb641a73c9be79639d0b45f592df84ba",
+        ),
+        (
+            "zephyr:6,4",
+            "1d5304b41c9cb750fbd39c983468e0329b37bf9d034057aaf88bba2ad6c10e14",
+        ),
+        (
+            "zephyr:12,4",
+            "ef22ee5f626012490211d16216a7dc50af4c7f5a09470bc2f370429121f3a0b5",
+        ),
+    ];
+    for (spec, sha) in cases {
+        assert_eq!(
+            sha256_hex(canonical_edges(&topo(spec)).as_bytes()),
+            sha,
+            "{spec}"
+        );
+    }
+}
+
 #[test]
 fn small_edge_classes_match_reference_files() {
     for (name, spec, ..) in SMALL {
