@@ -727,3 +727,58 @@ fn cli_bad_spec_is_a_usage_error() {
     let out = qasa().args(["topology", "info"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+mod solver_record_fuzz {
+    //! The solver-record loader never panics on arbitrary or mutated input.
+    use proptest::prelude::*;
+    use qasa::topology::WorkingGraph;
+    use serde_json::{json, Value};
+
+    fn record() -> Value {
+        json!({
+            "id": "Fuzz_C1",
+            "properties": {
+                "num_qubits": 8,
+                "qubits": [0, 1, 2, 3, 4, 5, 6, 7],
+                "couplers": [[0, 4], [0, 5], [1, 4], [1, 5], [2, 6], [3, 7]],
+                "topology": {"type": "chimera", "shape": [1, 1, 4]}
+            }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_records_give_errors_not_panics(pick in 0usize..9, value in 0usize..10) {
+            let mut r = record();
+            let targets = ["/properties/qubits", "/properties/couplers", "/properties/topology",
+                "/properties/topology/type", "/properties/topology/shape", "/properties/qubits/3",
+                "/properties/couplers/2", "/properties/couplers/2/1", "/properties"];
+            let values = [json!(null), json!(-1), json!(1e300), json!("x"), json!([]), json!([[1]]),
+                json!([4294967296u64]), json!({"type": "pegasus", "shape": [100000]}), json!([1, 1, 0]),
+                json!([[7, 7]])];
+            if let Some(slot) = r.pointer_mut(targets[pick]) {
+                *slot = values[value].clone();
+            }
+            let _ = WorkingGraph::from_solver_record(&r);
+            let _ = WorkingGraph::from_solver_record(&json!([r]));
+        }
+
+        #[test]
+        fn arbitrary_files_give_errors_not_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300), gz in any::<bool>()) {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("s.json");
+            let data = if gz {
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                std::io::Write::write_all(&mut e, &bytes).unwrap();
+                e.finish().unwrap()
+            } else {
+                bytes
+            };
+            std::fs::write(&p, data).unwrap();
+            // Random bytes are never a valid record; the point is an error, not a panic.
+            prop_assert!(WorkingGraph::from_solver_file(&p).is_err());
+        }
+    }
+}
