@@ -247,29 +247,36 @@ impl VirtualQpu {
         self.truth.crosstalk.is_empty() && self.truth.config.noise != NoiseModel::CallGaussian
     }
 
-    /// The total down count of qubit `i` over several calls at the same physical field `x`, each call of
-    /// `call_reads[c]` reads with its own noise draw, drawn in aggregate and exactly: with two-point noise the
-    /// calls on the +η branch hold `R₊ = Σ r_c` reads (each call's branch a fair coin) and the count is
-    /// `Bin(R₊, p₊) + Bin(R₋, p₋)`, the distribution of the sum of the per-call binomials. Only valid when
-    /// [`VirtualQpu::supports_aggregated_counts`].
-    pub fn sample_calls_aggregated(
-        &self,
-        i: usize,
-        x: f64,
-        call_reads: &[u32],
-        anneal_time_us: f64,
-        rng: &mut Pcg64Mcg,
-    ) -> u32 {
+    /// Probabilities of a down read of qubit `i` at physical field `x` on the two noise branches
+    /// (`+η`, `-η`), readout flips included. With per-read noise both are the branch average.
+    pub fn branch_probabilities(&self, i: usize, x: f64, anneal_time_us: f64) -> (f64, f64) {
         let q = &self.truth.qubits[i];
         let eps = q.readout_flip;
         let p_read = |m: f64| (eps + (1.0 - 2.0 * eps) * 0.5 * (1.0 + m)).clamp(0.0, 1.0);
-        let total: u64 = call_reads.iter().map(|&r| u64::from(r)).sum();
         if self.truth.config.noise == NoiseModel::Read {
-            return binomial(
-                total,
-                p_read(self.call_magnetization(i, x, 0.0, anneal_time_us)),
-                rng,
-            );
+            let p = p_read(self.call_magnetization(i, x, 0.0, anneal_time_us));
+            return (p, p);
+        }
+        (
+            p_read(self.call_magnetization(i, x, q.eta, anneal_time_us)),
+            p_read(self.call_magnetization(i, x, -q.eta, anneal_time_us)),
+        )
+    }
+
+    /// The total down count of one qubit over several calls at the same physical field, each call of
+    /// `call_reads[c]` reads with its own noise branch, drawn in aggregate and exactly: each call's branch is
+    /// a fair coin, the calls on the `+η` branch hold `R₊ = Σ r_c` reads, and the count is
+    /// `Bin(R₊, p₊) + Bin(R₋, p₋)`, the distribution of the sum of the per-call binomials. `probs` comes
+    /// from [`VirtualQpu::branch_probabilities`]. Only valid when
+    /// [`VirtualQpu::supports_aggregated_counts`].
+    pub fn sample_calls_aggregated(
+        probs: (f64, f64),
+        call_reads: &[u32],
+        rng: &mut Pcg64Mcg,
+    ) -> u32 {
+        let total: u64 = call_reads.iter().map(|&r| u64::from(r)).sum();
+        if probs.0 == probs.1 {
+            return binomial(total, probs.0, rng);
         }
         let mut plus = 0u64;
         let mut bits = 0u64;
@@ -281,9 +288,7 @@ impl VirtualQpu {
                 plus += u64::from(r);
             }
         }
-        let p_plus = p_read(self.call_magnetization(i, x, q.eta, anneal_time_us));
-        let p_minus = p_read(self.call_magnetization(i, x, -q.eta, anneal_time_us));
-        binomial(plus, p_plus, rng) + binomial(total - plus, p_minus, rng)
+        binomial(plus, probs.0, rng) + binomial(total - plus, probs.1, rng)
     }
 
     /// One programming cycle in counts mode: the number of s = -1 reads per qubit (graph order; 0 for NaN

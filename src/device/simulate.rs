@@ -215,26 +215,18 @@ pub fn simulate(
                 for (c, &r) in calls.iter().enumerate() {
                     block_calls[c % n_blocks].push(r);
                 }
-                for (blk, reads_of) in block_calls.iter().enumerate() {
-                    let total: u32 = reads_of.iter().sum();
-                    for (row, &sign) in signs.iter().enumerate() {
-                        let x = sign * h;
-                        for (ci, &gi) in cols.iter().enumerate() {
+                for (row, &sign) in signs.iter().enumerate() {
+                    let x = sign * h;
+                    for (ci, &gi) in cols.iter().enumerate() {
+                        let probs = qpu.branch_probabilities(gi, x, plan.anneal_time_us);
+                        for (blk, reads_of) in block_calls.iter().enumerate() {
                             let at = (blk * 2 + row) * n_q + ci;
-                            part.down[at] = qpu.sample_calls_aggregated(
-                                gi,
-                                x,
-                                reads_of,
-                                plan.anneal_time_us,
-                                &mut rng,
-                            );
-                            part.reads[at] = total;
+                            part.down[at] =
+                                VirtualQpu::sample_calls_aggregated(probs, reads_of, &mut rng);
+                            part.reads[at] = reads_of.iter().sum();
                         }
                     }
-                    progress(
-                        done.fetch_add((reads_of.len() * signs.len()) as u64, Ordering::Relaxed)
-                            + 1,
-                    );
+                    progress(done.fetch_add(calls.len() as u64, Ordering::Relaxed) + 1);
                 }
                 return part;
             }
