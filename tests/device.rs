@@ -182,6 +182,18 @@ fn per_call_noise_makes_counts_over_dispersed_but_unbiased() {
         phi > 1.5,
         "per-call noise must over-disperse the counts, got {phi}"
     );
+    // The call-by-call path (taken when pair counts are recorded) draws the same distribution as the
+    // aggregated one.
+    let per_call = SimulationPlan {
+        pairs: true,
+        ..plan(20_000, 2_000, 4)
+    };
+    let s2 = device::simulate(&qpu, &per_call, &|_| {}).unwrap();
+    let phi2 = dispersion(&s2, &qpu);
+    assert!(
+        phi2 > 1.5 && (phi2 / phi - 1.0).abs() < 0.35,
+        "per-call {phi2} vs aggregated {phi}"
+    );
     // Unbiased: the mean residual over all cells is near zero.
     let t = qpu.truth();
     let mut resid = 0.0;

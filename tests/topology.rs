@@ -172,6 +172,38 @@ fn small_edges_match_reference_files_byte_for_byte_and_hashes() {
     }
 }
 
+/// SHA-256 of the full-size canonical edge lists, computed from dwave-networkx 0.8.19
+/// (`chimera_graph(16)`, `pegasus_graph(16)`, `zephyr_graph(6,4)`, `zephyr_graph(12,4)`) while this module
+/// was written; docs/topology.md §4 leaves them out.
+#[test]
+fn full_size_edge_lists_match_dnx_hashes() {
+    let cases = [
+        (
+            "chimera:16",
+            "2edf8b6b853d8456e99efabc473554dba9c3604cb2a4f2bafb2b1a89cf05891c",
+        ),
+        (
+            "pegasus:16",
+            "d8eac0f74904bcc8a2052f242b8b3781eb641a73c9be79639d0b45f592df84ba",
+        ),
+        (
+            "zephyr:6,4",
+            "1d5304b41c9cb750fbd39c983468e0329b37bf9d034057aaf88bba2ad6c10e14",
+        ),
+        (
+            "zephyr:12,4",
+            "ef22ee5f626012490211d16216a7dc50af4c7f5a09470bc2f370429121f3a0b5",
+        ),
+    ];
+    for (spec, sha) in cases {
+        assert_eq!(
+            sha256_hex(canonical_edges(&topo(spec)).as_bytes()),
+            sha,
+            "{spec}"
+        );
+    }
+}
+
 #[test]
 fn small_edge_classes_match_reference_files() {
     for (name, spec, ..) in SMALL {
@@ -694,4 +726,59 @@ fn cli_bad_spec_is_a_usage_error() {
     }
     let out = qasa().args(["topology", "info"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+mod solver_record_fuzz {
+    //! The solver-record loader never panics on arbitrary or mutated input.
+    use proptest::prelude::*;
+    use qasa::topology::WorkingGraph;
+    use serde_json::{json, Value};
+
+    fn record() -> Value {
+        json!({
+            "id": "Fuzz_C1",
+            "properties": {
+                "num_qubits": 8,
+                "qubits": [0, 1, 2, 3, 4, 5, 6, 7],
+                "couplers": [[0, 4], [0, 5], [1, 4], [1, 5], [2, 6], [3, 7]],
+                "topology": {"type": "chimera", "shape": [1, 1, 4]}
+            }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_records_give_errors_not_panics(pick in 0usize..9, value in 0usize..10) {
+            let mut r = record();
+            let targets = ["/properties/qubits", "/properties/couplers", "/properties/topology",
+                "/properties/topology/type", "/properties/topology/shape", "/properties/qubits/3",
+                "/properties/couplers/2", "/properties/couplers/2/1", "/properties"];
+            let values = [json!(null), json!(-1), json!(1e300), json!("x"), json!([]), json!([[1]]),
+                json!([4294967296u64]), json!({"type": "pegasus", "shape": [100000]}), json!([1, 1, 0]),
+                json!([[7, 7]])];
+            if let Some(slot) = r.pointer_mut(targets[pick]) {
+                *slot = values[value].clone();
+            }
+            let _ = WorkingGraph::from_solver_record(&r);
+            let _ = WorkingGraph::from_solver_record(&json!([r]));
+        }
+
+        #[test]
+        fn arbitrary_files_give_errors_not_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300), gz in any::<bool>()) {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("s.json");
+            let data = if gz {
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                std::io::Write::write_all(&mut e, &bytes).unwrap();
+                e.finish().unwrap()
+            } else {
+                bytes
+            };
+            std::fs::write(&p, data).unwrap();
+            // Random bytes are never a valid record; the point is an error, not a panic.
+            prop_assert!(WorkingGraph::from_solver_file(&p).is_err());
+        }
+    }
 }

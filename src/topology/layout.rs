@@ -4,7 +4,7 @@
 //! Chimera positions are final ([`super::ChimeraShape::position`]). Pegasus and Zephyr raw positions are
 //! renormalised over a node set (dnx ≥ 0.8.16), in this float order for bit-exactness:
 //! `x' = (x − min_x)·(1/(max_x − min_x))`, `y' = (y − max_y)·(1/(max_y − min_y))`, then `·1.0 + 0.0`.
-//! The result spans [0,1] × [−1,0]. [`layout`] uses the perfect graph's nodes (full-yield extents), which
+//! The result spans `[0,1] × [−1,0]`. [`layout`] uses the perfect graph's nodes (full-yield extents), which
 //! gives a map that does not move when a working graph loses an extreme qubit; [`renormalise`] with a
 //! working graph's own raw positions mimics dnx drawing that working graph.
 

@@ -70,7 +70,8 @@ impl std::fmt::Display for Family {
 /// A perfect (fully fabricated) graph of one family and shape.
 ///
 /// Build it through [`std::str::FromStr`] (SPEC) or [`Topology::from_type_shape`], which validate the
-/// shape; the methods assume a valid shape (m ≥ 1, Pegasus m ≥ 2, t ≥ 1, index space < 2^24).
+/// shape (m ≥ 1, Pegasus m ≥ 2, t ≥ 1, index space < 2^24; [`Topology::check`]). A value built directly
+/// with an invalid shape behaves as an empty graph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Topology {
     Chimera { m: u32, n: u32, t: u32 },
@@ -184,6 +185,9 @@ impl Topology {
     /// Size of the linear index space, SAPI `num_qubits`: 2mnt, 24m(m−1), 4tm(2m+1)
     /// (2048 for C16, 5760 for P16, 4800 for Z(12,4)).
     pub fn num_index_space(&self) -> u32 {
+        if !self.is_valid() {
+            return 0;
+        }
         match *self {
             Topology::Chimera { m, n, t } => ChimeraShape { m, n, t }.index_space(),
             Topology::Pegasus { m } => PegasusShape { m }.index_space(),
@@ -193,6 +197,9 @@ impl Topology {
 
     /// Whether `q` is a node of the perfect graph (for Pegasus: a fabric qubit).
     pub fn contains(&self, q: QubitId) -> bool {
+        if !self.is_valid() {
+            return false;
+        }
         match *self {
             Topology::Chimera { m, n, t } => ChimeraShape { m, n, t }.contains(q),
             Topology::Pegasus { m } => PegasusShape { m }.contains(q),
@@ -210,13 +217,19 @@ impl Topology {
     /// Number of nodes of the perfect graph (closed forms of docs/topology.md §4).
     pub fn num_nodes(&self) -> usize {
         match *self {
-            Topology::Pegasus { m } => 8 * (m as usize - 1) * (3 * m as usize - 1),
+            Topology::Pegasus { m } if self.is_valid() => {
+                8 * (m as usize - 1) * (3 * m as usize - 1)
+            }
+            Topology::Pegasus { .. } => 0,
             _ => self.num_index_space() as usize,
         }
     }
 
     /// Sorted canonical edge list of the perfect graph: `u < v`, sorted by `(u, v)`.
     pub fn edges(&self) -> Vec<Edge> {
+        if !self.is_valid() {
+            return Vec::new();
+        }
         let mut edges = match *self {
             Topology::Chimera { m, n, t } => ChimeraShape { m, n, t }.edges(),
             Topology::Pegasus { m } => PegasusShape { m }.edges(),
@@ -228,6 +241,9 @@ impl Topology {
 
     /// Class of the coupler between `a` and `b` (either order); `None` if it is not an edge.
     pub fn edge_class(&self, a: QubitId, b: QubitId) -> Option<EdgeClass> {
+        if !self.is_valid() {
+            return None;
+        }
         match *self {
             Topology::Chimera { m, n, t } => ChimeraShape { m, n, t }.edge_class(a, b),
             Topology::Pegasus { m } => PegasusShape { m }.edge_class(a, b),
@@ -237,6 +253,9 @@ impl Topology {
 
     /// Analysis coordinates of a node; `None` if `q` is not a node.
     pub fn coords(&self, q: QubitId) -> Option<QubitCoords> {
+        if !self.is_valid() {
+            return None;
+        }
         match *self {
             Topology::Chimera { m, n, t } => ChimeraShape { m, n, t }.coords(q),
             Topology::Pegasus { m } => PegasusShape { m }.coords(q),
@@ -269,6 +288,29 @@ mod tests {
             Topology::Zephyr { m: 2, t: 2 },
         ] {
             assert_eq!(t.num_nodes(), t.nodes().len(), "{t}");
+        }
+    }
+
+    #[test]
+    fn invalid_shapes_built_directly_are_empty_not_panics() {
+        for t in [
+            Topology::Pegasus { m: 0 },
+            Topology::Pegasus { m: 1 },
+            Topology::Chimera { m: 0, n: 5, t: 4 },
+            Topology::Chimera {
+                m: 100_000,
+                n: 100_000,
+                t: 4,
+            },
+            Topology::Zephyr { m: 3, t: 0 },
+        ] {
+            assert!(t.check().is_err(), "{t}");
+            assert_eq!((t.num_index_space(), t.num_nodes()), (0, 0));
+            assert!(t.nodes().is_empty() && t.edges().is_empty() && t.layout().is_empty());
+            assert_eq!(
+                (t.coords(0), t.edge_class(0, 1), t.contains(0)),
+                (None, None, false)
+            );
         }
     }
 

@@ -8,11 +8,11 @@
 //! Edges (both ends in the fabric):
 //! * external (u,w,k,z) ~ (u,w,k,z+1);
 //! * odd (u,w,2a,z) ~ (u,w,2a+1,z);
-//! * internal (0,w0,k0,z0) ~ (1,w1,k1,z1) iff w1 = z0 + [k1 < S0[k0]], z1 = w0 − [k0 < S1[k1]], 0 ≤ z1 ≤ m−2,
+//! * internal (0,w0,k0,z0) ~ (1,w1,k1,z1) iff `w1 = z0 + [k1 < S0[k0]]`, `z1 = w0 − [k0 < S1[k1]]`, 0 ≤ z1 ≤ m−2,
 //!   with S0 = [`VERTICAL_OFFSETS`], S1 = [`HORIZONTAL_OFFSETS`].
 //!
-//! Raw layout (s = 1/(12m), p = +0.1 for even k, −0.1 for odd k): u=0 at (12w + k + p, −12z − S0[k] − 5.5)·s,
-//! u=1 at (12z + S1[k] + 5.5, −12w − k − p)·s, then renormalised ([`super::layout`]).
+//! Raw layout (s = 1/(12m), p = +0.1 for even k, −0.1 for odd k): u=0 at (12w + k + p, `−12z − S0[k] − 5.5`)·s,
+//! u=1 at (`12z + S1[k] + 5.5`, −12w − k − p)·s, then renormalised ([`super::layout`]).
 //!
 //! Nice coordinates (t, y, x, u, k) per the table of §2 (dnx `pegasus_to_nice`).
 //!

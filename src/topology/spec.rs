@@ -68,7 +68,19 @@ impl Topology {
         Ok(topology)
     }
 
-    /// Checks the shape limits stated in the module docs.
+    /// Checks the shape limits stated in the module docs. Parsing always checks; a `Topology` built
+    /// directly from its fields that fails this check behaves as an empty graph (no nodes, no edges).
+    pub fn check(&self) -> Result<(), TopologyError> {
+        self.validate().map_err(|reason| TopologyError::BadSpec {
+            spec: self.to_string(),
+            reason,
+        })
+    }
+
+    pub(crate) fn is_valid(&self) -> bool {
+        self.validate().is_ok()
+    }
+
     fn validate(&self) -> Result<(), String> {
         let (fields, min_m): (Vec<(&str, u32)>, u32) = match *self {
             Topology::Chimera { m, n, t } => (vec![("M", m), ("N", n), ("T", t)], 1),
@@ -83,7 +95,7 @@ impl Topology {
         }
         let size = match *self {
             Topology::Chimera { m, n, t } => 2 * u64::from(m) * u64::from(n) * u64::from(t),
-            Topology::Pegasus { m } => 24 * u64::from(m) * (u64::from(m) - 1),
+            Topology::Pegasus { m } => 24 * u64::from(m) * u64::from(m).saturating_sub(1),
             Topology::Zephyr { m, t } => 4 * u64::from(t) * u64::from(m) * (2 * u64::from(m) + 1),
         };
         if size >= MAX_INDEX_SPACE {
