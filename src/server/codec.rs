@@ -3,7 +3,7 @@
 //! rows bit-packed MSB-first, `ceil(n/8)` bytes per row).
 
 use super::answer::AnswerRows;
-use crate::sapi::qp::{self, QpAnswer};
+use crate::sapi::qp::{self, PackedSolutions, QpAnswer};
 use serde_json::Value;
 
 /// Decode a base64 float64 LE field; the error names the field.
@@ -18,26 +18,36 @@ pub fn encode_answer(
     timing: Value,
 ) -> Result<Value, String> {
     let n = rows.active_variables.len();
-    let spin_rows: Vec<Vec<i8>> = if n == 0 {
-        vec![Vec::new(); rows.energies.len()]
-    } else {
-        rows.solutions.chunks_exact(n).map(<[i8]>::to_vec).collect()
-    };
-    let timing = match timing {
-        Value::Object(m) => m,
-        _ => serde_json::Map::new(),
-    };
+    let mut solutions = PackedSolutions::new(n);
+    for r in 0..rows.energies.len() {
+        solutions.push_spins(
+            rows.solutions
+                .get(r * n..(r + 1) * n)
+                .unwrap_or(&[])
+                .iter()
+                .copied(),
+        );
+    }
     let num_variables =
         u32::try_from(num_variables).map_err(|_| "num_variables exceeds u32".to_string())?;
-    let a = QpAnswer::from_spin_rows(
+    let a = QpAnswer {
         num_variables,
-        rows.active_variables.clone(),
-        &spin_rows,
-        rows.energies.clone(),
-        rows.num_occurrences.clone(),
-        timing,
-    )
-    .map_err(|e| format!("internal error encoding the answer: {e}"))?;
+        active_variables: rows.active_variables.clone(),
+        energies: rows.energies.clone(),
+        has_num_occurrences: rows.num_occurrences.is_some(),
+        num_occurrences: rows
+            .num_occurrences
+            .clone()
+            .unwrap_or_else(|| vec![1; rows.energies.len()]),
+        solutions,
+        timing: match timing {
+            Value::Object(m) => m,
+            _ => serde_json::Map::new(),
+        },
+        format: "qp".into(),
+    };
+    a.validate()
+        .map_err(|e| format!("internal error encoding the answer: {e}"))?;
     Ok(qp::encode_answer(&a))
 }
 
