@@ -11,7 +11,7 @@ polling, a 429 on every problem's first poll and a ledger; slow with every probl
 line, and drives it with `dwave.cloud.Client`: solver fetch, sample_ising / sample_qubo with J = 0 (raw and
 histogram answers, a few qubits and the whole chip), energies = sum h s, occurrences summing to num_reads,
 long polling, a 429 + Retry-After retried by the client, a bad token, a rejected coupling, region discovery
-through the Metadata API, the ledger, a problem that ends FAILED and a cancelled PENDING problem. Exits 0 when every check passes, 1 with a message otherwise.
+through the Metadata API, the low-level dwave.cloud.api resources, the ledger, a problem that ends FAILED and a cancelled PENDING problem. Exits 0 when every check passes, 1 with a message otherwise.
 """
 
 import argparse
@@ -169,6 +169,39 @@ def main():
             except SolverFailureError as e:
                 check("coupling" in str(e), f"coupling rejection message unclear: {e}")
                 print(f"ok: coupling rejected: {e}")
+
+        # 7a. The low-level resources (dwave.cloud.api): single-object compressed POST, status, answer, info,
+        # messages, listing, and cancel of a finished problem (409).
+        import base64
+        import struct
+
+        from dwave.cloud.api import Problems, models
+        from dwave.cloud.api.exceptions import ResourceConflictError
+        from dwave.cloud.config.models import ClientConfig
+
+        cfg = ClientConfig(endpoint=fast.url, token=TOKEN, compress_qpu_problem_data=True)
+        problems = Problems.from_config(cfg)
+        lin_vals = [float("nan")] * len(qubits)
+        lin_vals[0] = -1.0
+        lin = base64.b64encode(struct.pack(f"<{len(lin_vals)}d", *lin_vals)).decode()
+        st = problems.submit_problem(
+            data=models.StructuredProblemData(format="qp", lin=lin, quad="", offset=0.0),
+            params=dict(num_reads=3),
+            solver=models.SolverIdentity(name=solver.name, version=dict(graph_id=solver.graph_id)),
+            type="ising",
+            label="interop-low-level",
+        )
+        check(str(st.status.value) == "COMPLETED", f"low-level submit status {st.status}")
+        check(str(problems.get_problem(st.id).status.value) == "COMPLETED", "low-level get_problem")
+        problems.get_problem_answer(st.id)
+        problems.get_problem_info(st.id)
+        check(problems.get_problem_messages(st.id) == [], "low-level messages not []")
+        check(len(problems.list_problems(max_results=2)) == 2, "low-level list_problems(max_results=2)")
+        try:
+            problems.cancel_problem(st.id)
+            fail("cancelling a finished problem succeeded")
+        except ResourceConflictError:
+            print("ok: low-level api: submit, get, answer, info, messages, list, cancel finished -> 409")
 
         # 7. Bad token.
         with client(fast.url, token="wrong") as c:
