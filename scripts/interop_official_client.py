@@ -6,12 +6,14 @@ Usage:
     /tmp/qasa-venv/bin/python scripts/interop_official_client.py target/debug/qasa \
         [--solver-file PATH_TO/Advantage_system4_1.solver.json.gz]
 
-Starts `qasa serve --port 0` as a subprocess (three times: answering problems inline; slow, with long
-polling, a 429 on every problem's first poll and a ledger; slow with every problem failing), reads the base URL from the first stdout
-line, and drives it with `dwave.cloud.Client`: solver fetch, sample_ising / sample_qubo with J = 0 (raw and
-histogram answers, a few qubits and the whole chip), energies = sum h s, occurrences summing to num_reads,
-long polling, a 429 + Retry-After retried by the client, a bad token, a rejected coupling, region discovery
-through the Metadata API, the low-level dwave.cloud.api resources, the ledger, a problem that ends FAILED and a cancelled PENDING problem. Exits 0 when every check passes, 1 with a message otherwise.
+Starts `qasa serve --port 0` as a subprocess three times (answering problems inline; slow, with long
+polling, a 429 on every problem's first poll and a ledger; slow, with every problem failing), reads the
+base URL from the first stdout line, and drives it with `dwave.cloud.Client`: solver fetch, sample_ising /
+sample_qubo with J = 0 (raw and histogram answers, a few qubits and the whole chip), energies = sum h s,
+occurrences summing to num_reads, long polling, a 429 + Retry-After retried by the client, a bad token, a
+rejected coupling, region discovery through the Metadata API, the low-level dwave.cloud.api resources, the
+ledger, a problem that ends FAILED and a cancelled PENDING problem. Exits 0 when every check passes, 1 with
+a message otherwise.
 """
 
 import argparse
