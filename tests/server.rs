@@ -1037,3 +1037,36 @@ fn qasa_serve_prints_the_base_url_first_and_serves() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
 }
+
+#[test]
+fn long_polls_do_not_block_other_requests() {
+    // The QPU takes 3 s; eight long polls wait on it while other requests are answered.
+    let s = start(ServerConfig {
+        solve_time_ms: 3000,
+        submit_wait_ms: 0,
+        ..mock_config()
+    });
+    let base = s.base_url().to_string();
+    let items = json_of(submit(&base, &json!([job(&[(0, 0.1)], json!({}))])));
+    let id = items[0]["id"].as_str().unwrap().to_string();
+    let polls: Vec<_> = (0..8)
+        .map(|_| {
+            let url = format!("{base}problems/?id={id}&timeout=30");
+            std::thread::spawn(move || json_of(get(&url, "problems"))[0]["status"].clone())
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    for _ in 0..5 {
+        assert_eq!(
+            get(&format!("{base}solvers/remote/{MOCK}"), "solver-definition").status(),
+            200
+        );
+    }
+    assert!(
+        polls.iter().all(|t| !t.is_finished()),
+        "long polls returned before the problem completed"
+    );
+    for t in polls {
+        assert_eq!(t.join().unwrap(), "COMPLETED");
+    }
+}
