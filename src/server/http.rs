@@ -117,7 +117,11 @@ impl Listener {
                     if stop2.load(Ordering::SeqCst) {
                         break;
                     }
-                    let Ok(stream) = stream else { continue };
+                    let Ok(stream) = stream else {
+                        // e.g. out of file descriptors: back off instead of spinning.
+                        std::thread::sleep(Duration::from_millis(10));
+                        continue;
+                    };
                     while active.load(Ordering::SeqCst) >= max && !stop2.load(Ordering::SeqCst) {
                         std::thread::sleep(Duration::from_millis(5));
                     }
