@@ -55,11 +55,17 @@ impl SolverDefinition {
             ))
         })?;
         let items = match v {
-            Value::Array(a) => a,
+            // A list (e.g. a saved `GET solvers/remote/`) may mix in hybrid solvers: serve its QPUs.
+            Value::Array(a) => a
+                .into_iter()
+                .filter(|r| r.pointer("/properties/qubits").is_some())
+                .collect(),
             other => vec![other],
         };
         if items.is_empty() {
-            return Err(bad("the file holds an empty list of solvers".into()));
+            return Err(bad(
+                "the file holds no QPU solver record (none has properties.qubits)".into(),
+            ));
         }
         items
             .into_iter()
@@ -404,6 +410,28 @@ mod tests {
             json!({"id": "x", "properties": {"num_qubits": 1, "qubits": [5], "couplers": []}})
         )
         .is_err());
+    }
+
+    #[test]
+    fn lists_keep_only_qpu_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("list.json");
+        let qpu = json!({"id": "Q", "properties": {"qubits": [0], "couplers": []}});
+        let hybrid = json!({"id": "hybrid_binary_quadratic_model_version2", "properties": {"category": "hybrid"}});
+        std::fs::write(&path, json!([hybrid, qpu]).to_string()).unwrap();
+        let recs = SolverDefinition::from_file(&path).unwrap();
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].name, "Q");
+        std::fs::write(&path, json!([hybrid]).to_string()).unwrap();
+        assert!(SolverDefinition::from_file(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("no QPU solver record"));
+        std::fs::write(&path, "{not json").unwrap();
+        assert!(SolverDefinition::from_file(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("line 1"));
     }
 
     #[test]
