@@ -11,6 +11,16 @@
 //! is `raw` or `histogram` (§4.4). Seeded fault injection ([`faults`]) and a billing ledger ([`ledger`]).
 //!
 //! Base URL: `http://HOST:PORT/sapi/v2/`; Metadata API: `http://HOST:PORT/metadata/v1/`.
+//!
+//! Problem lifecycle: accepted problems get deterministic ids (server seed + submission index), are billed
+//! in the ledger, and queue for one QPU worker that samples them one at a time (`solve_time_ms` each); a
+//! submission waits up to `submit_wait_ms` so fast problems come back COMPLETED with the answer inline.
+//! Sampling is seeded per problem (server seed + submission index). Parameters that only shape timing
+//! (`programming_thermalization`, `readout_thermalization`, `reduce_intersample_correlation`,
+//! `anneal_schedule`) enter the timing model; `auto_scale` (default true) scales the programmed fields;
+//! `annealing_time` reaches the virtual QPU; `flux_biases`, `anneal_offsets`, `h_gain_schedule`,
+//! `initial_state` and `x_…` parameters are accepted and ignored. Answers beyond `answer_memory_mib` are
+//! evicted oldest first and then answer 410 Gone.
 
 pub mod answer;
 pub mod codec;
