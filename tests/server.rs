@@ -688,6 +688,29 @@ fn dropped_replies_close_the_connection_unanswered_and_are_seeded() {
 }
 
 #[test]
+fn dropped_posts_are_billed_unless_dropped_before_processing() {
+    for before in [false, true] {
+        let faults = FaultConfig {
+            drop_rate: 1.0,
+            drop_before: before,
+            ..FaultConfig::default()
+        };
+        let s = start(ServerConfig {
+            faults,
+            ..mock_config()
+        });
+        let r = Client::new()
+            .post(format!("{}problems/", s.base_url()))
+            .header("Accept", media("problems"))
+            .body(json!([job(&[(0, 0.1)], json!({}))]).to_string())
+            .send();
+        assert!(r.is_err(), "the reply must be lost");
+        assert_eq!(s.stats().dropped_replies, 1);
+        assert_eq!(s.stats().problems_accepted, u64::from(!before));
+    }
+}
+
+#[test]
 fn failed_problems_first_poll_429_and_latency() {
     let run = |seed| {
         let faults = FaultConfig {

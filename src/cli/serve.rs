@@ -61,6 +61,9 @@ pub struct Args {
     /// Fraction of SAPI requests whose reply is lost: processed, then the connection closes unanswered.
     #[arg(long, default_value_t = 0.0, value_name = "FRACTION")]
     drop_rate: f64,
+    /// Close dropped connections before processing the request (a lost request, not a lost reply).
+    #[arg(long)]
+    drop_before: bool,
     /// Fraction of accepted problems that end FAILED with an error message, seeded.
     #[arg(long, default_value_t = 0.0, value_name = "FRACTION")]
     problem_fail_rate: f64,
@@ -106,6 +109,7 @@ pub fn run(a: Args) -> Result<()> {
             fail_statuses: a.fail_status,
             retry_after_s: a.retry_after,
             drop_rate: a.drop_rate,
+            drop_before: a.drop_before,
             problem_fail_rate: a.problem_fail_rate,
             fail_first_poll: a.fail_first_poll,
         },

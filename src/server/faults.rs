@@ -1,5 +1,6 @@
 //! Seeded fault injection: latency, failed requests (429 with `Retry-After`, or 5xx), dropped connections
-//! (the request is processed, then the connection is closed without a reply: a lost response), failed
+//! (the request is processed, then the connection is closed without a reply: a lost response; or, with
+//! `drop_before`, closed before processing: a lost request), failed
 //! problems (end FAILED with an `error_message`) and "first poll of every problem answered 429".
 //!
 //! Every decision is a pure function of the server seed and a counter (the n-th request, the n-th problem),
@@ -21,6 +22,8 @@ pub struct FaultConfig {
     pub retry_after_s: u64,
     /// Fraction of SAPI requests whose reply is lost: processed, then the connection is closed.
     pub drop_rate: f64,
+    /// Dropped requests are closed *before* processing (the request is lost, not the reply).
+    pub drop_before: bool,
     /// Fraction of accepted problems that end FAILED.
     pub problem_fail_rate: f64,
     /// Answer the first status poll (`GET problems/?id=`) that lists a problem with 429 + `Retry-After`.
@@ -35,6 +38,7 @@ impl Default for FaultConfig {
             fail_statuses: vec![429, 500, 503],
             retry_after_s: 1,
             drop_rate: 0.0,
+            drop_before: false,
             problem_fail_rate: 0.0,
             fail_first_poll: false,
         }

@@ -139,6 +139,7 @@ pub struct ServerStats {
     /// SAPI requests received (the counter fault injection is keyed on).
     pub requests: u64,
     pub injected_failures: u64,
+    /// Connections closed unanswered (`drop_rate`, after or before processing).
     pub dropped_replies: u64,
     pub problems_accepted: u64,
     pub problems_rejected: u64,

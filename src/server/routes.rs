@@ -98,6 +98,13 @@ pub fn handle(state: &State, req: Request) -> Reply {
             .fetch_add(1, Ordering::SeqCst);
         return Reply::Send(injected(state, status).response());
     }
+    if fault == RequestFault::Drop && state.config.faults.drop_before {
+        state
+            .counters
+            .dropped_replies
+            .fetch_add(1, Ordering::SeqCst);
+        return Reply::Drop;
+    }
     let resp = route(state, &req, &rest).unwrap_or_else(|e| e.response());
     if fault == RequestFault::Drop {
         state
