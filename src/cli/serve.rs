@@ -73,6 +73,9 @@ pub struct Args {
     /// Simulated QPU time per problem, ms (problems stay IN_PROGRESS this long).
     #[arg(long, default_value_t = 0, value_name = "MS")]
     solve_time_ms: u64,
+    /// Also keep each problem IN_PROGRESS for this multiple of its modelled QPU access time (1 = real time).
+    #[arg(long, default_value_t = 0.0, value_name = "FACTOR")]
+    qpu_time_scale: f64,
     /// How long a submission waits for its problems to finish before answering PENDING, ms.
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     submit_wait_ms: u64,
@@ -116,6 +119,7 @@ pub fn run(a: Args) -> Result<()> {
         ledger: a.ledger,
         strict_accept: a.strict_accept,
         solve_time_ms: a.solve_time_ms,
+        qpu_time_scale: a.qpu_time_scale,
         submit_wait_ms: a.submit_wait_ms,
         max_connections: a.max_connections,
         answer_memory_mib: a.answer_memory_mib,

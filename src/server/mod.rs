@@ -95,6 +95,9 @@ pub struct ServerConfig {
     pub strict_accept: bool,
     /// Simulated QPU wall time per problem, ms (problems stay IN_PROGRESS this long).
     pub solve_time_ms: u64,
+    /// Additional wall time per problem as a multiple of its modelled `qpu_access_time` (1.0 = as long as
+    /// the real QPU would take; 0 = none).
+    pub qpu_time_scale: f64,
     /// How long a submission waits for its problems before answering PENDING, ms (fast problems come back
     /// COMPLETED with the answer inline, as SAPI does).
     pub submit_wait_ms: u64,
@@ -119,6 +122,7 @@ impl Default for ServerConfig {
             ledger: None,
             strict_accept: false,
             solve_time_ms: 0,
+            qpu_time_scale: 0.0,
             submit_wait_ms: 1000,
             max_connections: 64,
             answer_memory_mib: 1024,
@@ -224,6 +228,12 @@ impl Server {
             }
         }
         config.faults.validate().map_err(ServerError::Config)?;
+        if !(config.qpu_time_scale.is_finite() && config.qpu_time_scale >= 0.0) {
+            return Err(ServerError::Config(format!(
+                "--qpu-time-scale must be a non-negative number, got {}",
+                config.qpu_time_scale
+            )));
+        }
         let ledger = config
             .ledger
             .as_deref()

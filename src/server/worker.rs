@@ -41,10 +41,14 @@ fn process(state: &State, job: Job) {
         return;
     }
     store.update(&job.id, |p| p.status = Status::InProgress);
-    if state.config.solve_time_ms > 0 {
-        std::thread::sleep(Duration::from_millis(state.config.solve_time_ms));
-    }
     let a = &job.accepted;
+    let wall = Duration::from_millis(state.config.solve_time_ms)
+        + Duration::try_from_secs_f64(a.timing.access_us * 1e-6 * state.config.qpu_time_scale)
+            .unwrap_or(Duration::ZERO)
+            .min(Duration::from_secs(3600));
+    if !wall.is_zero() {
+        std::thread::sleep(wall);
+    }
     let outcome: Result<serde_json::Value, String> = if job.fail {
         Err(format!(
             "QPU failure injected by qasa serve (--problem-fail-rate): problem {} was not sampled; resubmit it",
