@@ -3,7 +3,9 @@
 
 mod convert;
 mod progress;
+mod sapi_args;
 mod simulate;
+mod solvers;
 mod topology;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +30,8 @@ enum Command {
     Convert(convert::Args),
     /// Hardware graphs: edge lists, layouts, solver working graphs.
     Topology(topology::Args),
+    /// List the solvers SAPI offers (name, topology, working/total qubits, status, load).
+    Solvers(solvers::SolversArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -46,6 +50,7 @@ pub fn main() -> ExitCode {
         Command::Simulate(a) => simulate::run(a),
         Command::Convert(a) => convert::run(a),
         Command::Topology(a) => topology::run(a),
+        Command::Solvers(a) => solvers::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
