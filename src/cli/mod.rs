@@ -3,12 +3,11 @@
 
 mod convert;
 mod progress;
-mod simulate;
-mod topology;
-
 mod sapi_args;
 mod serve;
+mod simulate;
 mod solvers;
+mod topology;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -26,14 +25,14 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// List the solvers SAPI offers (name, topology, working/total qubits, status, load).
-    Solvers(solvers::SolversArgs),
     /// Simulate a sweep on the built-in virtual QPU (known true parameters).
     Simulate(simulate::Args),
     /// Convert between a QASA spin_table.csv and a native sweep file.
     Convert(convert::Args),
     /// Hardware graphs: edge lists, layouts, solver working graphs.
     Topology(topology::Args),
+    /// List the solvers SAPI offers (name, topology, working/total qubits, status, load).
+    Solvers(solvers::SolversArgs),
     /// Run a local SAPI-compatible server backed by the virtual QPU.
     Serve(serve::Args),
 }
@@ -53,8 +52,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Simulate(a) => simulate::run(a),
         Command::Convert(a) => convert::run(a),
-        Command::Solvers(a) => solvers::run(&a),
         Command::Topology(a) => topology::run(a),
+        Command::Solvers(a) => solvers::run(&a),
         Command::Serve(a) => serve::run(a),
     };
     match result {
