@@ -402,10 +402,15 @@ fn fast_problems_come_back_inline_with_timing_from_the_model() {
 
 #[test]
 fn token_is_required_when_configured() {
-    let s = start(ServerConfig {
-        token: Some("sekret".into()),
+    let cfg = ServerConfig {
+        token: qasa::sapi::Token::new("sekret"),
         ..mock_config()
-    });
+    };
+    assert!(
+        !format!("{cfg:?}").contains("sekret"),
+        "the token is redacted in Debug"
+    );
+    let s = start(cfg);
     let url = format!("{}solvers/remote/{MOCK}", s.base_url());
     for token in [None, Some("wrong")] {
         let mut rq = Client::new()

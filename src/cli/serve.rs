@@ -104,7 +104,7 @@ pub fn run(a: Args) -> Result<()> {
         host: a.host,
         port: a.port,
         solvers,
-        token: a.token,
+        token: a.token.and_then(qasa::sapi::Token::new),
         seed: a.seed,
         faults: FaultConfig {
             latency_ms: a.latency_ms,

@@ -84,8 +84,8 @@ pub struct ServerConfig {
     /// Port; 0 picks a free one.
     pub port: u16,
     pub solvers: Vec<SolverSource>,
-    /// Required `X-Auth-Token` (None: any token, or none, is accepted).
-    pub token: Option<String>,
+    /// Required `X-Auth-Token` (None: any token, or none, is accepted). Redacted in `Debug`.
+    pub token: Option<crate::sapi::Token>,
     /// Seeds problem ids, sampling and fault injection.
     pub seed: u64,
     pub faults: FaultConfig,

@@ -135,7 +135,7 @@ fn base_url(state: &State) -> String {
 
 fn route(state: &State, req: &Request, rest: &str) -> Outcome {
     if let Some(t) = &state.config.token {
-        if req.header("x-auth-token") != Some(t.as_str()) {
+        if req.header("x-auth-token") != Some(t.expose()) {
             return Err(err(401, "Invalid token or access denied."));
         }
     }
