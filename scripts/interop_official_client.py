@@ -17,9 +17,12 @@ a message otherwise.
 """
 
 import argparse
+import base64
+import hashlib
 import json
 import os
 import random
+import struct
 import subprocess
 import sys
 import tempfile
@@ -174,9 +177,6 @@ def main():
 
         # 7a. The low-level resources (dwave.cloud.api): single-object compressed POST, status, answer, info,
         # messages, listing, and cancel of a finished problem (409).
-        import base64
-        import struct
-
         from dwave.cloud.api import Problems, models
         from dwave.cloud.api.exceptions import ResourceConflictError
         from dwave.cloud.config.models import ClientConfig
@@ -244,6 +244,12 @@ def main():
             lines = [json.loads(l) for l in fh if l.strip()]
         check({l["id"] for l in lines} == ids, f"ledger ids {[l['id'] for l in lines]} != submitted {sorted(ids)}")
         check(all(l["num_reads"] == 30 and len(l["lin_sha256"]) == 64 for l in lines), f"ledger lines malformed: {lines}")
+        # lin_sha256 is the SHA-256 of the lin bytes the client sent (float64 LE over properties.qubits, NaN unused).
+        by_id = {l["id"]: l for l in lines}
+        for f, h in zip(futs, hs):
+            vals = [h.get(q, float("nan")) for q in qubits]
+            want = hashlib.sha256(struct.pack(f"<{len(vals)}d", *vals)).hexdigest()
+            check(by_id[f.id]["lin_sha256"] == want, f"ledger lin_sha256 of {f.id} does not match the lin sent")
         print(f"ok: ledger has exactly the {len(lines)} billed problems")
         # 11. A problem that ends FAILED, and a cancelled PENDING problem queued behind it.
         with client(failing.url) as c:
