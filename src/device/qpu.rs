@@ -312,19 +312,6 @@ impl VirtualQpu {
                 _ => f64::NAN,
             })
             .collect();
-        self.sample_counts_with(&m, num_reads, anneal_time_us, rng, pairs, pair_agree)
-    }
-
-    /// Counts mode given each qubit's call magnetization `m[i]` (NaN = inactive).
-    pub(crate) fn sample_counts_with(
-        &self,
-        m: &[f64],
-        num_reads: u32,
-        anneal_time_us: f64,
-        rng: &mut Pcg64Mcg,
-        pairs: &[(usize, usize)],
-        pair_agree: Option<&mut [u32]>,
-    ) -> Vec<u32> {
         let n = m.len();
         let nr = u64::from(num_reads);
         let mut down = vec![0u32; n];
