@@ -52,17 +52,16 @@ pub fn validate(schema: &'static str, value: &Value) -> Result<(), Violation> {
             })?;
             let url = format!("qasa-schema-{}.json", c.index.len());
             let mut compiler = boon::Compiler::new();
-            compiler
-                .add_resource(&url, doc)
-                .and_then(|_| compiler.compile(&url, &mut c.schemas))
-                .map(|i| {
-                    c.index.insert(schema, i);
-                    i
-                })
-                .map_err(|e| Violation {
-                    json_path: "/".into(),
-                    reason: format!("internal: schema: {e}"),
-                })?
+            let compiled = match compiler.add_resource(&url, doc) {
+                Ok(()) => compiler.compile(&url, &mut c.schemas),
+                Err(e) => Err(e),
+            };
+            let i = compiled.map_err(|e| Violation {
+                json_path: "/".into(),
+                reason: format!("internal: schema: {e}"),
+            })?;
+            c.index.insert(schema, i);
+            i
         }
     };
     match c.schemas.validate(value, idx) {

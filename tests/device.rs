@@ -182,6 +182,18 @@ fn per_call_noise_makes_counts_over_dispersed_but_unbiased() {
         phi > 1.5,
         "per-call noise must over-disperse the counts, got {phi}"
     );
+    // The call-by-call path (taken when pair counts are recorded) draws the same distribution as the
+    // aggregated one.
+    let per_call = SimulationPlan {
+        pairs: true,
+        ..plan(20_000, 2_000, 4)
+    };
+    let s2 = device::simulate(&qpu, &per_call, &|_| {}).unwrap();
+    let phi2 = dispersion(&s2, &qpu);
+    assert!(
+        phi2 > 1.5 && (phi2 / phi - 1.0).abs() < 0.35,
+        "per-call {phi2} vs aggregated {phi}"
+    );
     // Unbiased: the mean residual over all cells is near zero.
     let t = qpu.truth();
     let mut resid = 0.0;
@@ -283,7 +295,12 @@ fn planted_crosstalk_shows_in_raw_pair_counts() {
     };
     let qpu = VirtualQpu::new(g, &cfg);
     let planted = qpu.truth().crosstalk.clone();
-    assert_eq!(planted.len(), 16, "20 % of 80 couplers");
+    // 20 % of 80 couplers is 16, a perfect matching of the 32 qubits; a greedy random matching gets close.
+    assert!(
+        (12..=16).contains(&planted.len()),
+        "{} planted",
+        planted.len()
+    );
     let mut seen = std::collections::HashSet::new();
     for c in &planted {
         assert!(
@@ -365,6 +382,7 @@ fn counts_mode_pairs_match_raw_mode_statistically() {
         reads_per_call: 20_000,
         pairs: true,
         blocks: 1,
+        gauges: false,
         ..Default::default()
     };
     let counts = device::simulate(&qpu, &base, &|_| {}).unwrap();

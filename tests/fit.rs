@@ -802,7 +802,7 @@ fn trace_probe() {
     use qasa::model::Order;
     let t = truths(5, 1);
     let s = synth(&t, &grid81(), 10, 10_000, false, 2);
-    for iq in 0..5 {
+    for (iq, tq) in t.iter().enumerate() {
         let d = qasa::fit::qubit_counts(&s, iq);
         let g = data_guess(&d);
         let obj = Likelihood {
@@ -813,7 +813,7 @@ fn trace_probe() {
         let full = maximize(&obj, to_phi(&g), [true; 4], &o);
         eprintln!(
             "truth {:?}\nguess {:?}\n  -> {:?} it {} ll {}",
-            t[iq],
+            tq,
             g,
             to_params(&full.phi),
             full.iterations,

@@ -4,7 +4,11 @@
 mod convert;
 mod fit;
 mod progress;
+mod sapi_args;
+mod serve;
 mod simulate;
+mod solvers;
+mod topology;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -28,6 +32,12 @@ enum Command {
     Convert(convert::Args),
     /// Fit every qubit of a sweep (β, b, γ, η with errors, model choice).
     Fit(fit::Args),
+    /// Hardware graphs: edge lists, layouts, solver working graphs.
+    Topology(topology::Args),
+    /// List the solvers SAPI offers (name, topology, working/total qubits, status, load).
+    Solvers(solvers::SolversArgs),
+    /// Run a local SAPI-compatible server backed by the virtual QPU.
+    Serve(serve::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -46,6 +56,9 @@ pub fn main() -> ExitCode {
         Command::Simulate(a) => simulate::run(a),
         Command::Convert(a) => convert::run(a),
         Command::Fit(a) => fit::run(a),
+        Command::Topology(a) => topology::run(a),
+        Command::Solvers(a) => solvers::run(&a),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -124,7 +124,7 @@ impl VirtualQpu {
     /// `m = <-s>` of qubit `i` at field `x` in a call with noise offset `delta`, before readout errors.
     pub fn call_magnetization(&self, i: usize, x: f64, delta: f64, anneal_time_us: f64) -> f64 {
         let q = &self.truth.qubits[i];
-        let beta = self.truth.beta_at(q, anneal_time_us);
+        let beta = self.beta(i, anneal_time_us);
         if self.truth.config.noise == NoiseModel::Read {
             0.5 * (magnetization(x + q.b + q.eta, q.gamma * x, beta)
                 + magnetization(x + q.b - q.eta, q.gamma * x, beta))
@@ -157,7 +157,12 @@ impl VirtualQpu {
 
     /// β of qubit `i` at an anneal time.
     pub fn beta(&self, i: usize, anneal_time_us: f64) -> f64 {
-        self.truth.beta_at(&self.truth.qubits[i], anneal_time_us)
+        let factor = if anneal_time_us == self.truth.config.anneal_time_us {
+            self.truth.beta_time_factor
+        } else {
+            super::truth::beta_time_factor(anneal_time_us, self.truth.config.beta_time_exponent)
+        };
+        self.truth.qubits[i].beta_ref * factor
     }
 
     /// One programming cycle with per-read spins. `fields[i]` is the field on `graph().qubits[i]`; NaN = the
@@ -236,6 +241,56 @@ impl VirtualQpu {
         }
     }
 
+    /// True when the counts of several calls at one field can be drawn in aggregate exactly
+    /// ([`VirtualQpu::sample_calls_aggregated`]): no planted crosstalk and no Gaussian per-call noise.
+    pub fn supports_aggregated_counts(&self) -> bool {
+        self.truth.crosstalk.is_empty() && self.truth.config.noise != NoiseModel::CallGaussian
+    }
+
+    /// Probabilities of a down read of qubit `i` at physical field `x` on the two noise branches
+    /// (`+η`, `-η`), readout flips included. With per-read noise both are the branch average.
+    pub fn branch_probabilities(&self, i: usize, x: f64, anneal_time_us: f64) -> (f64, f64) {
+        let q = &self.truth.qubits[i];
+        let eps = q.readout_flip;
+        let p_read = |m: f64| (eps + (1.0 - 2.0 * eps) * 0.5 * (1.0 + m)).clamp(0.0, 1.0);
+        if self.truth.config.noise == NoiseModel::Read {
+            let p = p_read(self.call_magnetization(i, x, 0.0, anneal_time_us));
+            return (p, p);
+        }
+        (
+            p_read(self.call_magnetization(i, x, q.eta, anneal_time_us)),
+            p_read(self.call_magnetization(i, x, -q.eta, anneal_time_us)),
+        )
+    }
+
+    /// The total down count of one qubit over several calls at the same physical field, each call of
+    /// `call_reads[c]` reads with its own noise branch, drawn in aggregate and exactly: each call's branch is
+    /// a fair coin, the calls on the `+η` branch hold `R₊ = Σ r_c` reads, and the count is
+    /// `Bin(R₊, p₊) + Bin(R₋, p₋)`, the distribution of the sum of the per-call binomials. `probs` comes
+    /// from [`VirtualQpu::branch_probabilities`]. Only valid when
+    /// [`VirtualQpu::supports_aggregated_counts`].
+    pub fn sample_calls_aggregated(
+        probs: (f64, f64),
+        call_reads: &[u32],
+        rng: &mut Pcg64Mcg,
+    ) -> u32 {
+        let total: u64 = call_reads.iter().map(|&r| u64::from(r)).sum();
+        if probs.0 == probs.1 {
+            return binomial(total, probs.0, rng);
+        }
+        let mut plus = 0u64;
+        let mut bits = 0u64;
+        for (c, &r) in call_reads.iter().enumerate() {
+            if c % 64 == 0 {
+                bits = rng.random();
+            }
+            if bits & (1 << (c % 64)) != 0 {
+                plus += u64::from(r);
+            }
+        }
+        binomial(plus, probs.0, rng) + binomial(total - plus, probs.1, rng)
+    }
+
     /// One programming cycle in counts mode: the number of s = -1 reads per qubit (graph order; 0 for NaN
     /// fields). When `pair_agree` is given, it receives for every entry of `pairs` (graph indices) the number
     /// of reads in which both spins agree, sampled exactly (joint for planted pairs, hypergeometric given
@@ -257,19 +312,6 @@ impl VirtualQpu {
                 _ => f64::NAN,
             })
             .collect();
-        self.sample_counts_with(&m, num_reads, anneal_time_us, rng, pairs, pair_agree)
-    }
-
-    /// Counts mode given each qubit's call magnetization `m[i]` (NaN = inactive).
-    pub(crate) fn sample_counts_with(
-        &self,
-        m: &[f64],
-        num_reads: u32,
-        anneal_time_us: f64,
-        rng: &mut Pcg64Mcg,
-        pairs: &[(usize, usize)],
-        pair_agree: Option<&mut [u32]>,
-    ) -> Vec<u32> {
         let n = m.len();
         let nr = u64::from(num_reads);
         let mut down = vec![0u32; n];
@@ -318,9 +360,7 @@ impl VirtualQpu {
                     _ => {
                         // Independent given the counts: the reads both down are hypergeometric.
                         let (ka, kb) = (u64::from(down[a]), u64::from(down[b]));
-                        let both = rand_distr::Hypergeometric::new(nr, ka, kb)
-                            .map(|d| d.sample(rng))
-                            .unwrap_or(0);
+                        let both = hypergeometric(nr, ka, kb, rng);
                         (nr + 2 * both - ka - kb) as u32
                     }
                 };
@@ -354,6 +394,32 @@ pub(crate) fn binomial(n: u64, p: f64, rng: &mut Pcg64Mcg) -> u32 {
     }
 }
 
+/// An exact Hypergeometric(N, K, n) draw: the number of marked items among `n` drawn without replacement
+/// from `N` of which `K` are marked. rand_distr refuses some parameters (its inverse-transform start
+/// underflows); those have a small `min(n, N - n)` and are drawn item by item.
+pub(crate) fn hypergeometric(total: u64, marked: u64, draws: u64, rng: &mut Pcg64Mcg) -> u64 {
+    if let Ok(d) = rand_distr::Hypergeometric::new(total, marked, draws) {
+        return d.sample(rng);
+    }
+    let marked = marked.min(total);
+    let draws = draws.min(total);
+    let complement = draws > total - draws;
+    let steps = if complement { total - draws } else { draws };
+    let (mut left, mut left_marked, mut hit) = (total, marked, 0u64);
+    for _ in 0..steps {
+        if rng.random_range(0..left) < left_marked {
+            hit += 1;
+            left_marked -= 1;
+        }
+        left -= 1;
+    }
+    if complement {
+        marked - hit
+    } else {
+        hit
+    }
+}
+
 /// An exact multinomial draw over four states by sequential binomials.
 fn multinomial4(n: u64, p: [f64; 4], rng: &mut Pcg64Mcg) -> [u32; 4] {
     let mut left = n;
@@ -372,4 +438,35 @@ fn multinomial4(n: u64, p: [f64; 4], rng: &mut Pcg64Mcg) -> [u32; 4] {
     }
     out[3] = left as u32;
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn hypergeometric_covers_parameters_rand_distr_refuses() {
+        let mut rng = Pcg64Mcg::seed_from_u64(3);
+        // rand_distr 0.5 refuses this one (PopulationTooLarge).
+        assert!(rand_distr::Hypergeometric::new(2000, 173, 1890).is_err());
+        let n = 20_000;
+        let mut sum = 0.0;
+        for _ in 0..n {
+            let x = hypergeometric(2000, 173, 1890, &mut rng);
+            assert!((63..=173).contains(&x), "{x}");
+            sum += x as f64;
+        }
+        let mean = sum / f64::from(n);
+        let expect = 173.0 * 1890.0 / 2000.0;
+        // sd of one draw ≈ sqrt(n K/N (1-K/N)(N-n)/(N-1)) ≈ 2.2; of the mean ≈ 0.016.
+        assert!((mean - expect).abs() < 0.1, "{mean} vs {expect}");
+    }
+
+    #[test]
+    fn magnetization_is_stable_at_zero_field() {
+        assert_eq!(magnetization(0.0, 0.0, 10.0), 0.0);
+        assert!((magnetization(1e-9, 0.0, 10.0) - 1e-8).abs() < 1e-15);
+        assert!((magnetization(2.0, 0.0, 1e6) - 1.0).abs() < 1e-12);
+    }
 }

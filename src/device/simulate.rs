@@ -10,7 +10,11 @@
 //!
 //! Calls are grouped into `blocks` blocks (call c → block c mod blocks) for the block bootstrap. Pair
 //! counts, when asked for, count the reads of a coupler's two qubits in calls where both saw the same
-//! physical field (same gauge sign), indexed by that field.
+//! physical field (same gauge sign, or h = 0), indexed by that field.
+//!
+//! Without pair statistics, planted crosstalk or Gaussian per-call noise, the counts of a block at one
+//! physical field are drawn in aggregate, exactly (see `VirtualQpu::sample_calls_aggregated`): the
+//! physical-frame counts of the gauge-pair scheme do not depend on the gauges drawn.
 //!
 //! Work runs in parallel over ±h pairs with rayon; each pair has its own RNG stream derived from the seed,
 //! so the result does not depend on the number of threads.
@@ -178,6 +182,7 @@ pub fn simulate(
     let n_h = grid.len();
     let k_max = n_h / 2; // grid[k_max] == 0
     let done = AtomicU64::new(0);
+    let aggregated = !plan.raw && !plan.pairs && qpu.supports_aggregated_counts();
 
     // One task per |h| index: rows (k_max + k) and (k_max - k).
     struct Part {
@@ -203,6 +208,28 @@ pub fn simulate(
                 pair_reads: vec![0; n_blocks * 2 * n_c],
             };
             let signs: &[f64] = if k == 0 { &[1.0] } else { &[1.0, -1.0] };
+            if aggregated {
+                // Physical-frame counts do not depend on the gauges: block b holds, at each physical field,
+                // exactly one call per call index c ≡ b (mod blocks) (call c at +h and at -h share their gauge).
+                let mut block_calls: Vec<Vec<u32>> = vec![Vec::new(); n_blocks];
+                for (c, &r) in calls.iter().enumerate() {
+                    block_calls[c % n_blocks].push(r);
+                }
+                for (row, &sign) in signs.iter().enumerate() {
+                    let x = sign * h;
+                    for (ci, &gi) in cols.iter().enumerate() {
+                        let probs = qpu.branch_probabilities(gi, x, plan.anneal_time_us);
+                        for (blk, reads_of) in block_calls.iter().enumerate() {
+                            let at = (blk * 2 + row) * n_q + ci;
+                            part.down[at] =
+                                VirtualQpu::sample_calls_aggregated(probs, reads_of, &mut rng);
+                            part.reads[at] = reads_of.iter().sum();
+                        }
+                    }
+                    progress(done.fetch_add(calls.len() as u64, Ordering::Relaxed) + 1);
+                }
+                return part;
+            }
             let mut gauge = vec![1i8; graph.qubits.len()];
             let mut agree_buf = vec![0u32; n_c];
             for (c, &r) in calls.iter().enumerate() {
@@ -233,7 +260,7 @@ pub fn simulate(
                     }
                     if let Some(agree) = agree {
                         for (pi, &(a, b)) in pair_gidx.iter().enumerate() {
-                            if gauge[a] != gauge[b] {
+                            if gauge[a] != gauge[b] && k != 0 {
                                 continue;
                             }
                             let row = usize::from(f64::from(gauge[a]) * sign < 0.0 && k != 0);
