@@ -912,3 +912,42 @@ fn recovers_the_virtual_qpu_truth() {
         );
     }
 }
+
+#[test]
+fn degenerate_qubits_never_panic() {
+    let t = truths(3, 131);
+    let h = grid81();
+    let mut s = synth(&t, &h, 1, 10_000, false, 132);
+    s.blocks.clear();
+    let mut rng = Pcg64Mcg::seed_from_u64(133);
+    for ih in 0..h.len() {
+        // qubit 0: dead (p = 1/2 everywhere); qubit 1: all down but one read; qubit 2: stuck with a 1e-4 leak
+        s.counts.down[ih * 3] = Binomial::new(10_000, 0.5).unwrap().sample(&mut rng) as u32;
+        s.counts.down[ih * 3 + 1] = if ih == 0 { 9_999 } else { 10_000 };
+        s.counts.down[ih * 3 + 2] = Binomial::new(10_000, 1e-4).unwrap().sample(&mut rng) as u32;
+    }
+    for model in [ModelChoice::Fixed(Model::Qasa), ModelChoice::Auto] {
+        let r = fit_sweep(
+            &s,
+            &FitConfig {
+                model,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(r.qubits.len(), 3);
+        for q in &r.qubits {
+            eprintln!("{} {:?} {:?}", q.qubit, q.status, q.values());
+            if q.qubit == 2 {
+                assert!(
+                    q.warnings.contains(&FitWarning::NoTransition),
+                    "{:?}",
+                    q.warnings
+                );
+            }
+            for v in q.values().iter().flatten() {
+                assert!(v.is_finite());
+            }
+        }
+    }
+}

@@ -121,6 +121,7 @@ pub fn fit_qubit(
             fill_values(&mut out, &to_params(&ms.best.phi), model);
             out.ll = Some(ms.best.ll);
         }
+        add_warnings(&mut out, data, model);
         return out;
     }
     let mut phi = ms.best.phi;
@@ -299,6 +300,21 @@ fn add_warnings(out: &mut QubitFit, data: &QubitCounts, model: Model) {
         if eta_large && b_small && odd_symmetric(data) {
             w.push(FitWarning::GaugeAveraged);
         }
+    }
+    let above = data
+        .k
+        .iter()
+        .zip(&data.n)
+        .filter(|(k, n)| 2.0 * **k > **n)
+        .count();
+    let below = data
+        .k
+        .iter()
+        .zip(&data.n)
+        .filter(|(k, n)| 2.0 * **k < **n)
+        .count();
+    if above == 0 || below == 0 {
+        w.push(FitWarning::NoTransition);
     }
     let mut n = data.n.clone();
     n.sort_by(f64::total_cmp);

@@ -12,6 +12,8 @@ pub enum FitWarning {
     NoPlateau,
     /// η is below its resolution (profile interval reaches 0 or |η| < 2 SE) (§3.2).
     EtaNotResolved,
+    /// p_down never crosses 1/2 in the h range (stuck or far-biased qubit): β and b are not identified.
+    NoTransition,
     /// Fewer than 100 reads per h on median.
     FewReads,
     /// Starting points reached different maxima (the best one is reported).
@@ -30,6 +32,7 @@ impl FitWarning {
             FitWarning::GaugeAveraged => "looks gauge-averaged (p(h)+p(-h)≈1, b≈0, η large): b may be hidden in η; record counts in the physical frame",
             FitWarning::NoPlateau => "no plateau in the h range: γ is not identifiable; extend the h range",
             FitWarning::EtaNotResolved => "η below its resolution: report its upper bound only",
+            FitWarning::NoTransition => "p_down never crosses 1/2 in the h range: stuck or strongly biased qubit, β and b unreliable",
             FitWarning::FewReads => "fewer than 100 reads per h: errors are large and asymptotics doubtful",
             FitWarning::StartsDisagree => "starting points reached different maxima; the best is reported",
             FitWarning::RefitFromProfile => "profile search found a better maximum; refitted from it",
