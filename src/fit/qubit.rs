@@ -12,7 +12,9 @@ use super::select::{best_by_bic, score};
 use super::solver::{maximize, StopReason};
 use super::start::data_guess;
 use super::warnings::FitWarning;
-use crate::model::{goodness_of_fit, log_likelihood, Model, Order, Param, Params, QubitCounts};
+use crate::model::{
+    log_likelihood, saturated_log_likelihood, Model, Order, Param, Params, QubitCounts,
+};
 
 /// |θ| below this counts as on the bound θ = 0 (γ, η).
 pub const BOUND_TOL: f64 = 1e-7;
@@ -133,6 +135,7 @@ pub fn fit_qubit(
     let free = model.free();
     snap_to_bound(&obj, free, &mut phi, &mut ll);
     let mut refits = 0;
+    let ll_sat = saturated_log_likelihood(data);
     loop {
         let p = to_params(&phi);
         fill_values(&mut out, &p, model);
@@ -156,11 +159,10 @@ pub fn fit_qubit(
         out.b_se = se[1];
         out.gamma_se = se[2];
         out.eta_se = se[3];
-        let gof = goodness_of_fit(model.noise(), &p, data);
-        out.deviance = Some(gof.deviance);
-        out.pearson_chi2 = Some(gof.pearson_chi2);
+        out.deviance = Some(2.0 * (ll_sat - e.ll));
+        out.pearson_chi2 = Some(e.pearson_chi2);
         out.dof = data.len() as i64 - model.n_params() as i64;
-        out.dispersion = (out.dof > 0).then(|| gof.pearson_chi2 / out.dof as f64);
+        out.dispersion = (out.dof > 0).then(|| e.pearson_chi2 / out.dof as f64);
         let sf = out.dispersion.map(f64::sqrt);
         let scaled = |s: Option<f64>| s.zip(sf).map(|(a, b)| a * b);
         out.beta_se_scaled = scaled(se[0]);

@@ -78,7 +78,7 @@ pub fn data_guess(d: &QubitCounts) -> Params {
     } else {
         0.05
     };
-    Params::new(beta, b, gamma.max(1e-3), 0.2 / beta)
+    Params::new(beta, b, gamma.max(1e-3), 0.05 / beta)
 }
 
 /// Starting points for `model`: the data-driven guess first, then fixed alternatives. Parameters the

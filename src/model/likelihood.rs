@@ -56,6 +56,8 @@ pub struct LogLik {
     pub ll: f64,
     pub grad: [f64; 4],
     pub hess: [[f64; 4]; 4],
+    /// Pearson χ² = Σ (k - Np)² / (N p q) at the same point (always computed).
+    pub pearson_chi2: f64,
 }
 
 #[inline]
@@ -86,6 +88,7 @@ pub fn log_likelihood(
             r.d2p = [[0.0; 4]; 4];
         }
         let nk = n - k;
+        out.pearson_chi2 += (k - n * p).powi(2) / (n * p * q);
         let mut term = 0.0;
         if k > 0.0 {
             term += k * ln_prob(p, q);
@@ -102,10 +105,15 @@ pub fn log_likelihood(
         for i in 0..4 {
             out.grad[i] += a * r.dp[i];
             if order == Order::Hessian {
-                for j in 0..4 {
+                for j in i..4 {
                     out.hess[i][j] += b * r.dp[i] * r.dp[j] + a * r.d2p[i][j];
                 }
             }
+        }
+    }
+    for i in 0..4 {
+        for j in 0..i {
+            out.hess[i][j] = out.hess[j][i];
         }
     }
     out
@@ -122,26 +130,30 @@ pub struct GoodnessOfFit {
     pub n_points: usize,
 }
 
-/// Pearson χ² and deviance.
-pub fn goodness_of_fit(kind: NoiseKind, params: &Params, data: &QubitCounts) -> GoodnessOfFit {
-    let mut g = GoodnessOfFit {
-        n_points: data.len(),
-        ..Default::default()
-    };
+/// The saturated log-likelihood `Σ [k ln(k/N) + (N-k) ln((N-k)/N)]` (deviance = 2(ℓ_sat - ℓ)).
+pub fn saturated_log_likelihood(data: &QubitCounts) -> f64 {
+    let mut ll = 0.0;
     for i in 0..data.len() {
         let (k, n) = (data.k[i], data.n[i]);
-        let r = response(kind, params, data.h[i], Order::Value);
-        let (p, q) = (r.p.max(P_MIN), r.q.max(P_MIN));
-        g.pearson_chi2 += (k - n * p).powi(2) / (n * p * q);
         let nk = n - k;
         if k > 0.0 {
-            g.deviance += 2.0 * k * (k.ln() - n.ln() - ln_prob(p, q));
+            ll += k * (k / n).ln();
         }
         if nk > 0.0 {
-            g.deviance += 2.0 * nk * (nk.ln() - n.ln() - ln_prob(q, p));
+            ll += nk * (nk / n).ln();
         }
     }
-    g
+    ll
+}
+
+/// Pearson χ² and deviance.
+pub fn goodness_of_fit(kind: NoiseKind, params: &Params, data: &QubitCounts) -> GoodnessOfFit {
+    let e = log_likelihood(kind, params, data, Order::Value);
+    GoodnessOfFit {
+        pearson_chi2: e.pearson_chi2,
+        deviance: 2.0 * (saturated_log_likelihood(data) - e.ll),
+        n_points: data.len(),
+    }
 }
 
 /// Expected (Fisher) information `Σ N ∂p ∂pᵀ/(p q)` with respect to `[β, b, γ, η]`.

@@ -16,7 +16,8 @@ pub mod response;
 mod stable;
 
 pub use likelihood::{
-    fisher_information, goodness_of_fit, log_likelihood, GoodnessOfFit, LogLik, QubitCounts, P_MIN,
+    fisher_information, goodness_of_fit, log_likelihood, saturated_log_likelihood, GoodnessOfFit,
+    LogLik, QubitCounts, P_MIN,
 };
 pub use params::{Model, NoiseKind, Param, Params};
 pub use response::{magnetization, p_down, response, Order, Response};

@@ -90,6 +90,15 @@ pub fn magnetization(kind: NoiseKind, params: &Params, h: f64) -> f64 {
 pub fn response(kind: NoiseKind, params: &Params, h: f64, order: Order) -> Response {
     let mut acc = Response::default();
     match kind {
+        NoiseKind::TwoPoint if params.eta == 0.0 => {
+            // both branches coincide: odd terms in η cancel, even ones add up
+            branch(params, h, 0.0, 1.0, 1.0, order, &mut acc);
+            acc.dp[3] = 0.0;
+            for i in 0..3 {
+                acc.d2p[i][3] = 0.0;
+                acc.d2p[3][i] = 0.0;
+            }
+        }
         NoiseKind::TwoPoint => {
             branch(params, h, params.eta, 1.0, 0.5, order, &mut acc);
             branch(params, h, -params.eta, -1.0, 0.5, order, &mut acc);
@@ -220,6 +229,31 @@ mod tests {
             for (h, w) in H.iter().zip(want) {
                 let got = p_down(NoiseKind::TwoPoint, &pr, *h);
                 assert!((got - w).abs() < 1e-9, "{p:?} h={h}: {got} vs {w}");
+            }
+        }
+    }
+
+    #[test]
+    fn eta_zero_shortcut_matches_the_limit() {
+        let at0 = response(
+            NoiseKind::TwoPoint,
+            &Params::new(7.0, 0.01, 0.1, 0.0),
+            0.03,
+            Order::Hessian,
+        );
+        let near = response(
+            NoiseKind::TwoPoint,
+            &Params::new(7.0, 0.01, 0.1, 1e-9),
+            0.03,
+            Order::Hessian,
+        );
+        assert!((at0.p - near.p).abs() < 1e-15);
+        for i in 0..4 {
+            assert!((at0.dp[i] - near.dp[i]).abs() < 1e-7);
+            for j in 0..4 {
+                assert!(
+                    (at0.d2p[i][j] - near.d2p[i][j]).abs() < 1e-6 * (1.0 + near.d2p[i][j].abs())
+                );
             }
         }
     }
