@@ -97,6 +97,7 @@ pub fn fit_model(
         .unwrap_or(Solution {
             phi: to_phi(guess),
             ll: f64::NAN,
+            eval: Default::default(),
             iterations: 0,
             stop: StopReason::NonFinite,
         });

@@ -42,3 +42,47 @@ impl Objective for Likelihood<'_> {
         e
     }
 }
+
+/// Working-coordinate derivatives → natural ones (`∂/∂β` from `∂/∂ ln β`), the inverse of the chain rule
+/// in [`Likelihood::eval`].
+pub fn to_natural(e: &LogLik, beta: f64) -> LogLik {
+    let mut n = *e;
+    let g0 = e.grad[0];
+    n.grad[0] = g0 / beta;
+    n.hess[0][0] = (e.hess[0][0] - g0) / (beta * beta);
+    for j in 1..4 {
+        n.hess[0][j] = e.hess[0][j] / beta;
+        n.hess[j][0] = e.hess[j][0] / beta;
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_derivatives_round_trip() {
+        let d = QubitCounts::from_triples([
+            (-0.5, 10, 1000),
+            (0.0, 480, 1000),
+            (0.1, 800, 1000),
+            (1.0, 998, 1000),
+        ]);
+        let p = Params::new(6.5, 0.01, 0.05, 0.02);
+        let nat = log_likelihood(NoiseKind::TwoPoint, &p, &d, Order::Hessian);
+        let obj = Likelihood {
+            kind: NoiseKind::TwoPoint,
+            data: &d,
+        };
+        let back = to_natural(&obj.eval(&to_phi(&p), Order::Hessian), p.beta);
+        for i in 0..4 {
+            assert!((back.grad[i] - nat.grad[i]).abs() < 1e-9 * (1.0 + nat.grad[i].abs()));
+            for j in 0..4 {
+                assert!(
+                    (back.hess[i][j] - nat.hess[i][j]).abs() < 1e-9 * (1.0 + nat.hess[i][j].abs())
+                );
+            }
+        }
+    }
+}

@@ -5,7 +5,7 @@ use super::bootstrap::{bootstrap_qubit, CallCounts};
 use super::config::{FitConfig, ModelChoice, ProfileMode};
 use super::linalg::spd_inverse;
 use super::multistart::{fit_model, MultiStart};
-use super::objective::{to_params, Likelihood};
+use super::objective::{to_natural, to_params, Likelihood};
 use super::profile::profile_interval;
 use super::result::{FailReason, FitStatus, QubitFit};
 use super::select::{best_by_bic, score};
@@ -13,7 +13,7 @@ use super::solver::{maximize, StopReason};
 use super::start::data_guess;
 use super::warnings::FitWarning;
 use crate::model::{
-    log_likelihood, saturated_log_likelihood, Model, Order, Param, Params, QubitCounts,
+    log_likelihood, saturated_log_likelihood, LogLik, Model, Order, Param, Params, QubitCounts,
 };
 
 /// |θ| below this counts as on the bound θ = 0 (γ, η).
@@ -135,13 +135,19 @@ pub fn fit_qubit(
     let free = model.free();
     snap_to_bound(&obj, free, &mut phi, &mut ll);
     let mut refits = 0;
+    let final_eval = Some((ms.best.phi, ms.best.eval));
     let ll_sat = saturated_log_likelihood(data);
     loop {
         let p = to_params(&phi);
         fill_values(&mut out, &p, model);
         out.ll = Some(ll);
         // observed information in natural coordinates
-        let e = log_likelihood(model.noise(), &p, data, Order::Hessian);
+        // observed information: reuse the solver's last evaluation when it is at this point
+        let e = if final_eval.is_some_and(|(f, _)| f == phi) {
+            final_eval.map_or_else(LogLik::default, |(_, ev)| to_natural(&ev, p.beta))
+        } else {
+            log_likelihood(model.noise(), &p, data, Order::Hessian)
+        };
         let mut neg = [[0.0; 4]; 4];
         for i in 0..4 {
             for j in 0..4 {

@@ -9,7 +9,7 @@
 
 use super::linalg::{cholesky, cholesky_solve};
 use super::objective::Objective;
-use crate::model::Order;
+use crate::model::{LogLik, Order};
 use serde::{Deserialize, Serialize};
 
 /// Why the solver stopped.
@@ -53,6 +53,8 @@ pub struct Solution {
     pub ll: f64,
     pub iterations: usize,
     pub stop: StopReason,
+    /// ℓ with gradient and Hessian (working coordinates) at `phi`.
+    pub eval: LogLik,
 }
 
 /// Largest step per working coordinate (ln β, b, γ, η).
@@ -75,6 +77,7 @@ pub fn maximize(
         return Solution {
             phi,
             ll: e.ll,
+            eval: e,
             iterations: 0,
             stop: StopReason::NonFinite,
         };
@@ -83,6 +86,7 @@ pub fn maximize(
         return Solution {
             phi,
             ll: e.ll,
+            eval: e,
             iterations: 0,
             stop: StopReason::Converged,
         };
@@ -111,6 +115,7 @@ pub fn maximize(
                 return Solution {
                     phi,
                     ll: e.ll,
+                    eval: e,
                     iterations: it - 1,
                     stop: StopReason::Converged,
                 };
@@ -130,6 +135,7 @@ pub fn maximize(
                     return Solution {
                         phi,
                         ll: e.ll,
+                        eval: e,
                         iterations: it,
                         stop: StopReason::NonFinite,
                     };
@@ -158,6 +164,7 @@ pub fn maximize(
             return Solution {
                 phi,
                 ll: e.ll,
+                eval: e,
                 iterations: it,
                 stop: StopReason::Stalled,
             };
@@ -185,6 +192,7 @@ pub fn maximize(
                 return Solution {
                     phi,
                     ll: e.ll,
+                    eval: e,
                     iterations: it,
                     stop: StopReason::Converged,
                 };
@@ -195,6 +203,7 @@ pub fn maximize(
                 return Solution {
                     phi,
                     ll: e.ll,
+                    eval: e,
                     iterations: it,
                     stop: StopReason::Stalled,
                 };
@@ -204,6 +213,7 @@ pub fn maximize(
     Solution {
         phi,
         ll: e.ll,
+        eval: e,
         iterations: opts.max_iter,
         stop: StopReason::IterationLimit,
     }
@@ -212,7 +222,6 @@ pub fn maximize(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::LogLik;
 
     /// ℓ = -(φ₀-1)² - 10(φ₁+2)² + φ₂² (saddle direction fixed) - (φ₃² - 1)²: maximum at η = ±1, saddle at 0.
     struct Toy;
