@@ -951,3 +951,49 @@ fn degenerate_qubits_never_panic() {
         }
     }
 }
+
+#[test]
+#[ignore]
+fn eval_count_probe() {
+    use qasa::fit::objective::{to_phi, Likelihood, Objective};
+    use qasa::fit::solver::{maximize, SolverOptions};
+    use qasa::fit::start::data_guess;
+    use qasa::model::{LogLik, Order};
+    use std::cell::Cell;
+    struct Count<'a>(Likelihood<'a>, Cell<usize>);
+    impl Objective for Count<'_> {
+        fn eval(&self, phi: &[f64; 4], o: Order) -> LogLik {
+            self.1.set(self.1.get() + 1);
+            self.0.eval(phi, o)
+        }
+    }
+    let Ok(path) = std::env::var("QASA_PROBE_FILE") else {
+        return;
+    };
+    let s = qasa::sweep::read_sweep(std::path::Path::new(&path)).unwrap();
+    let (mut evals, mut iters, mut hist) = (0, 0, [0usize; 40]);
+    for iq in 0..500 {
+        let d = qasa::fit::qubit_counts(&s, iq);
+        let c = Count(
+            Likelihood {
+                kind: NoiseKind::TwoPoint,
+                data: &d,
+            },
+            Cell::new(0),
+        );
+        let sol = maximize(
+            &c,
+            to_phi(&data_guess(&d)),
+            [true; 4],
+            &SolverOptions::default(),
+        );
+        evals += c.1.get();
+        iters += sol.iterations;
+        hist[sol.iterations.min(39)] += 1;
+    }
+    eprintln!(
+        "evals {} iterations {} per qubit; histogram {hist:?}",
+        evals as f64 / 500.0,
+        iters as f64 / 500.0
+    );
+}

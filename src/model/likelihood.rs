@@ -100,8 +100,9 @@ pub fn log_likelihood(
         if order == Order::Value {
             continue;
         }
-        let a = k / p - nk / q;
-        let b = -k / (p * p) - nk / (q * q);
+        let (ip, iq) = (1.0 / p, 1.0 / q);
+        let a = k * ip - nk * iq;
+        let b = -k * ip * ip - nk * iq * iq;
         for i in 0..4 {
             out.grad[i] += a * r.dp[i];
             if order == Order::Hessian {

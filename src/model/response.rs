@@ -16,7 +16,7 @@
 //! `h + b + σ z`, `z ~ N(0,1)`, with a cached 32-node Gauss–Hermite rule.
 
 use super::params::{NoiseKind, Params};
-use super::stable::{g_of, gg_of, t_of, Hyper};
+use super::stable::{gg_of, t_and_g, Hyper};
 use std::sync::OnceLock;
 
 /// Number of Gauss–Hermite nodes of the Gaussian-noise model.
@@ -139,8 +139,7 @@ fn branch(pr: &Params, h: f64, e: f64, de: f64, w: f64, order: Order, acc: &mut 
     }
     let x = beta * a;
     let u = beta * c;
-    let t = t_of(rr, &hy);
-    let g = g_of(rr, &hy);
+    let (t, g) = t_and_g(rr, &hy);
     let fx = t + x * x * g;
     let fu = x * u * g;
     let dx = [a, beta, 0.0, beta * de];
@@ -155,21 +154,26 @@ fn branch(pr: &Params, h: f64, e: f64, de: f64, w: f64, order: Order, acc: &mut 
     let fxx = 3.0 * x * g + x * x * x * gg;
     let fxu = u * g + x * x * u * gg;
     let fuu = x * g + x * u * u * gg;
+    // dx = (a, β, 0, β de), du = (c, 0, β h, 0); ∂²x/∂β∂b = 1, ∂²x/∂β∂η = de, ∂²u/∂β∂γ = h
+    let b2 = beta * beta;
+    let xa = fxx * a + fxu * c;
+    let ua = fxu * a + fuu * c;
+    let v = [
+        [
+            xa * a + ua * c,
+            xa * beta + fx,
+            (ua * beta + fu) * h,
+            (xa * beta + fx) * de,
+        ],
+        [0.0, fxx * b2, fxu * b2 * h, fxx * b2 * de],
+        [0.0, 0.0, fuu * b2 * h * h, fxu * b2 * h * de],
+        [0.0, 0.0, 0.0, fxx * b2 * de * de],
+    ];
     for i in 0..4 {
         for j in i..4 {
-            let mut v =
-                fxx * dx[i] * dx[j] + fxu * (dx[i] * du[j] + du[i] * dx[j]) + fuu * du[i] * du[j];
-            if i == 0 {
-                v += match j {
-                    1 => fx,
-                    2 => fu * h,
-                    3 => fx * de,
-                    _ => 0.0,
-                };
-            }
-            acc.d2p[i][j] += hw * v;
+            acc.d2p[i][j] += hw * v[i][j];
             if i != j {
-                acc.d2p[j][i] += hw * v;
+                acc.d2p[j][i] += hw * v[i][j];
             }
         }
     }
