@@ -698,12 +698,24 @@ fn cancel_pending_and_in_progress_problems() {
     let e = c.cancel_problem(&second.id).expect_err("409");
     assert_eq!(e.status, Some(409), "{e}");
     assert_eq!(e.kind, ErrorKind::Rejected);
-    // The first one completes normally.
-    let done = c.wait(first, None).expect("first completes");
-    assert_eq!(done.state, ProblemState::Completed);
+    // The first one is IN_PROGRESS: SAPI answers 202 "Attempting to cancel problem in progress." (§3.6);
+    // the client reports it as an IN_PROGRESS status, and polling shows the outcome.
+    let attempt = c.cancel_problem(&first.id).expect("202 is not an error");
+    assert_eq!(attempt.id, first.id);
+    assert_eq!(attempt.state, ProblemState::InProgress);
+    assert_eq!(attempt.raw["error_code"], 202);
+    assert!(attempt.raw["error_msg"]
+        .as_str()
+        .unwrap_or("")
+        .contains("in progress"));
+    let e = c
+        .wait(first.clone(), None)
+        .expect_err("cancelled at the end");
+    assert_eq!(e.kind, ErrorKind::ProblemCancelled);
+    assert_eq!(e.problem_id.as_deref(), Some(first.id.as_str()));
     let stats = env.server.stats();
-    assert_eq!((stats.problems_accepted, stats.problems_completed), (2, 1));
-    assert_eq!(env.ledger().len(), 2);
+    assert_eq!((stats.problems_accepted, stats.problems_completed), (2, 0));
+    assert_eq!(env.ledger().len(), 2, "both were accepted");
 }
 
 // ------------------------------------------------------------------------------------------ timeouts
