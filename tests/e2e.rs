@@ -10,7 +10,7 @@
 //! search order, the first seed whose first requests get exactly the faults a test needs, so every test is
 //! deterministic and states its fault sequence explicitly.
 
-use qasa::sapi::problem::{ProblemState, ProblemStatus};
+use qasa::sapi::problem::{ProblemState, ProblemStatus, SubmitItem};
 use qasa::sapi::qp::decode_answer;
 use qasa::sapi::{
     ClientOptions, ErrorKind, IsingJob, RetryPolicy, SapiClient, SapiError, SolverRecord, Token,
@@ -205,6 +205,8 @@ fn happy_path_counts_agree_with_the_decoded_answer() {
             shared_data().join("solvers/DW_2000Q_5.solver.json.gz"),
         )],
         seed: 5,
+        // Answer the submission PENDING at once: the client must long-poll for the result.
+        submit_wait_ms: 0,
         ..ServerConfig::default()
     });
     let c = env.client();
@@ -481,6 +483,80 @@ fn server_errors_on_submit_are_uncertain_never_resent() {
 }
 
 #[test]
+fn submit_refused_until_retries_run_out_is_not_uncertain() {
+    for status in [429u16, 503] {
+        let faults = FaultConfig {
+            fail_rate: 0.5,
+            fail_statuses: vec![status],
+            ..FaultConfig::default()
+        };
+        let f = RequestFault::Fail(status);
+        let seed = seed_for(&faults, &[OK, OK, f, f, f]);
+        let env = Env::small(seed, faults);
+        let c = env.client_with(ClientOptions {
+            retry: RetryPolicy {
+                max_retries: 2,
+                ..opts().retry
+            },
+            ..opts()
+        });
+        let s = c.get_solver(&env.solver_name()).expect("solver");
+        let e = submit(&c, &s, &uniform_h(&s, 1.0), "refused").expect_err("refused 3 times");
+        // Refused before acceptance: a definite failure (safe to resubmit), not SubmitUncertain.
+        let want = if status == 429 {
+            ErrorKind::RateLimited
+        } else {
+            ErrorKind::Server
+        };
+        assert_eq!(e.kind, want, "{e}");
+        assert_eq!(e.status, Some(status));
+        assert!(!e.may_have_submitted());
+        let stats = env.server.stats();
+        assert_eq!((stats.requests, stats.injected_failures), (5, 3));
+        assert_eq!(stats.problems_accepted, 0);
+        assert!(env.ledger().is_empty());
+    }
+}
+
+#[test]
+fn submit_read_timeout_is_uncertain_and_reconciled() {
+    let env = Env::small(
+        13,
+        FaultConfig {
+            latency_ms: 600,
+            ..FaultConfig::default()
+        },
+    );
+    let patient = env.client();
+    let impatient = env.client_with(ClientOptions {
+        request_timeout: Duration::from_millis(200),
+        ..opts()
+    });
+    let s = patient.get_solver(&env.solver_name()).expect("solver");
+    let h = uniform_h(&s, 1.0);
+    let e = submit(&impatient, &s, &h, "slow-post").expect_err("read timeout");
+    assert_eq!(e.kind, ErrorKind::SubmitUncertain, "{e}");
+    assert!(e.to_string().contains("timed out"), "{e}");
+    // The server still processes the POST it received: reconcile by label (the protocol's way of finding
+    // out) until it shows up, then wait for it. Never resubmitted, billed once.
+    let found = (0..10)
+        .find_map(|_| {
+            let l = patient
+                .list_problems(Some("slow-post"), None)
+                .expect("list");
+            assert!(l.len() <= 1, "{l:?}");
+            l.into_iter().next()
+        })
+        .expect("the timed-out submission was accepted");
+    let done = patient.wait(found, None).expect("completes");
+    assert!(done.answer.is_some());
+    let lines = env.ledger();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["id"], done.id.as_str());
+    assert_eq!(env.server.stats().problems_accepted, 1);
+}
+
+#[test]
 fn dropped_replies_gets_retried_post_uncertain_then_reconciled() {
     let faults = FaultConfig {
         drop_rate: 0.5,
@@ -630,7 +706,7 @@ fn first_poll_rate_limited_long_polling_recovers() {
         },
         // Answer PENDING at once and keep the problem running briefly, so the client must poll.
         submit_wait_ms: 0,
-        solve_time_ms: 200,
+        solve_time_ms: 500,
         ..ServerConfig::default()
     });
     let c = env.client();
@@ -670,6 +746,11 @@ fn bad_token_is_401_and_never_printed() {
         assert!(!text.contains(TOKEN), "{text}");
     }
     assert!(e.to_string().contains("401"));
+    let config = ServerConfig {
+        token: Token::new(TOKEN),
+        ..ServerConfig::default()
+    };
+    assert!(!format!("{config:?}").contains(TOKEN));
 }
 
 #[test]
@@ -679,7 +760,7 @@ fn cancel_pending_and_in_progress_problems() {
         seed: 11,
         submit_wait_ms: 0,
         // The QPU worker holds the first problem this long, so the second stays PENDING.
-        solve_time_ms: 800,
+        solve_time_ms: 1500,
         ..ServerConfig::default()
     });
     let c = env.client();
@@ -687,7 +768,23 @@ fn cancel_pending_and_in_progress_problems() {
     let h = uniform_h(&s, 1.0);
     let first = submit(&c, &s, &h, "runs").expect("first");
     let second = submit(&c, &s, &h, "waits").expect("second");
+    let third = submit(&c, &s, &h, "batch").expect("third");
     assert_eq!(second.state, ProblemState::Pending);
+    // Batch cancel (`DELETE problems/` with a list, what Future.cancel() uses): CANCELLED item per id.
+    let items = c.cancel(&[&third.id]).expect("batch cancel");
+    match items.as_slice() {
+        [SubmitItem::Status(st)] => {
+            assert_eq!(
+                (st.id.as_str(), &st.state),
+                (third.id.as_str(), &ProblemState::Cancelled)
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        c.poll(&[&third.id]).expect("poll")[0].state,
+        ProblemState::Cancelled
+    );
     let cancelled = c.cancel_problem(&second.id).expect("cancel pending");
     assert_eq!(cancelled.id, second.id);
     assert_eq!(cancelled.state, ProblemState::Cancelled);
@@ -714,8 +811,8 @@ fn cancel_pending_and_in_progress_problems() {
     assert_eq!(e.kind, ErrorKind::ProblemCancelled);
     assert_eq!(e.problem_id.as_deref(), Some(first.id.as_str()));
     let stats = env.server.stats();
-    assert_eq!((stats.problems_accepted, stats.problems_completed), (2, 0));
-    assert_eq!(env.ledger().len(), 2, "both were accepted");
+    assert_eq!((stats.problems_accepted, stats.problems_completed), (3, 0));
+    assert_eq!(env.ledger().len(), 3, "all were accepted");
 }
 
 // ------------------------------------------------------------------------------------------ timeouts
