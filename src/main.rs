@@ -4,5 +4,12 @@
 mod cli;
 
 fn main() -> std::process::ExitCode {
+    // Like other Unix filters, end quietly when the reader of stdout goes away (`qasa ... | head`)
+    // instead of panicking on a broken pipe.
+    #[cfg(unix)]
+    // SAFETY: called first thing, before any thread exists; restores the default disposition of SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     cli::main()
 }

@@ -415,7 +415,9 @@ impl SapiClient {
             .unwrap_or_default())
     }
 
-    /// Cancels one problem: `DELETE problems/{id}` (§3.6). 409 (finished) → `Rejected`.
+    /// Cancels one problem: `DELETE problems/{id}` (§3.6). Pending → its `CANCELLED` status; in progress
+    /// (202 "Attempting to cancel problem in progress.") → an `IN_PROGRESS` status whose `raw` is SAPI's reply
+    /// (poll to learn whether the cancel took effect); 409 (finished) → `Rejected`.
     pub fn cancel_problem(&self, id: &str) -> Result<ProblemStatus, SapiError> {
         let url = join(&self.base, &format!("problems/{}", pct_encode(id)))?;
         let v = self.transport.send(&Request {
@@ -427,6 +429,19 @@ impl SapiClient {
             timeout: self.timeout(),
             problem_id: Some(id),
         })?;
+        if v.get("error_code").and_then(Value::as_i64) == Some(202) {
+            return Ok(ProblemStatus {
+                id: id.to_string(),
+                state: ProblemState::InProgress,
+                problem_type: None,
+                label: None,
+                submitted_on: None,
+                solved_on: None,
+                error_message: None,
+                answer: None,
+                raw: v,
+            });
+        }
         ProblemStatus::from_json(&v)
             .ok_or_else(|| invalid(&url, "problem status lacks id or status").with_problem(id))
     }

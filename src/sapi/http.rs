@@ -367,6 +367,18 @@ impl Transport {
         if status.is_success() {
             let ct = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
             if let Err(e) = check_content_type(req.resource, ct) {
+                // 202 "Attempting to cancel problem in progress." is an error-shaped JSON body
+                // `{error_code: 202, error_msg}` (§3.6), not a vendor resource: hand it to the caller.
+                if status == StatusCode::ACCEPTED {
+                    if let Some(v) = resp
+                        .text()
+                        .ok()
+                        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                        .filter(|v| v.get("error_code").is_some())
+                    {
+                        return Attempt::Done(v);
+                    }
+                }
                 return Attempt::Fail(ctx(SapiError::new(ErrorKind::MediaType, e.to_string())
                     .with_status(status.as_u16())));
             }
