@@ -1,6 +1,6 @@
 //! Deterministic multi-start maximisation of one model on one qubit's counts.
 
-use super::objective::{to_phi, Likelihood};
+use super::objective::{to_params, to_phi, Likelihood};
 use super::solver::{maximize, Solution, SolverOptions, StopReason};
 use super::start::starts;
 use crate::model::{Model, Params, QubitCounts};
@@ -54,11 +54,26 @@ pub fn fit_model(
     }
     let mut sols: Vec<Solution> = Vec::with_capacity(list.len());
     let mut iterations = 0;
-    for s in &list {
+    for (k, s) in list.iter().enumerate() {
         if s.beta.is_nan() || s.beta <= 0.0 {
             continue;
         }
-        let sol = maximize(&obj, to_phi(s), free, opts);
+        let mut start = *s;
+        if k == 1 && !all_starts && sols.len() == 1 && sols[0].stop == StopReason::Converged {
+            // the high-noise alternative, from the first maximum's b and γ (cheaper to converge)
+            let f = to_params(&sols[0].phi);
+            start = Params::new(
+                f.beta * 1.3,
+                f.b,
+                if free[2] {
+                    f.gamma.abs().max(1e-3)
+                } else {
+                    0.0
+                },
+                if free[3] { 0.6 / f.beta } else { 0.0 },
+            );
+        }
+        let sol = maximize(&obj, to_phi(&start), free, opts);
         iterations += sol.iterations;
         sols.push(sol);
         if all_starts || sol.stop != StopReason::Converged {
