@@ -271,6 +271,7 @@ fn gauge_averaged_data_is_flagged() {
         }
     }
     s.blocks.clear();
+    s.meta.gauges = None; // frame unknown, as for a QASA csv
     let r = fit_sweep(
         &s,
         &FitConfig {
@@ -291,8 +292,9 @@ fn gauge_averaged_data_is_flagged() {
             q.warnings
         );
     }
-    // physical-frame data with the same b is not flagged
-    let s = synth(&t, &h, 10, 10_000, false, 53);
+    // physical-frame data with the same b is not flagged, even with the frame unknown
+    let mut s = synth(&t, &h, 10, 10_000, false, 53);
+    s.meta.gauges = None;
     let r = fit_sweep(
         &s,
         &FitConfig {

@@ -5,6 +5,7 @@ use super::bootstrap::{draw_weights, CallCounts};
 use super::config::FitConfig;
 use super::qubit::fit_qubit;
 use super::result::{FitMeta, FitResult, FitSummary, QubitFit};
+use super::warnings::FitWarning;
 use super::FitError;
 use crate::model::QubitCounts;
 use crate::sweep::{CountMatrix, Sweep};
@@ -92,6 +93,7 @@ pub fn fit_sweep(sweep: &Sweep, cfg: &FitConfig) -> Result<FitResult, FitError> 
     } else {
         ProgressDrawTarget::hidden()
     };
+    let frame_known = sweep.meta.gauges.is_some();
     let pb = ProgressBar::with_draw_target(Some(n_q as u64), target);
     if let Ok(style) =
         ProgressStyle::with_template("fit {bar:40} {pos}/{len} qubits  {elapsed} (eta {eta})")
@@ -103,7 +105,11 @@ pub fn fit_sweep(sweep: &Sweep, cfg: &FitConfig) -> Result<FitResult, FitError> 
         .map(|iq| {
             let data = qubit_counts(sweep, iq);
             let calls = (!weights.is_empty()).then(|| call_counts(sweep, iq));
-            let f = fit_qubit(sweep.qubits[iq], &data, calls.as_ref(), &weights, cfg);
+            let mut f = fit_qubit(sweep.qubits[iq], &data, calls.as_ref(), &weights, cfg);
+            if frame_known {
+                // counts recorded in the physical frame: odd symmetry is physics, not gauge averaging
+                f.warnings.retain(|w| *w != FitWarning::GaugeAveraged);
+            }
             pb.inc(1);
             f
         })

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum FitWarning {
     /// `p(h) + p(-h) ≈ 1` while b ≈ 0 and η is large: gauge-averaged data, η may be a disguised |b| (§3.4).
+    /// Only for sweeps whose gauge handling is unknown (`meta.gauges` absent, e.g. a QASA csv).
     GaugeAveraged,
     /// No h with β|h + b| > 4: the plateau is not sampled and γ is not identifiable (§3.3).
     NoPlateau,
