@@ -490,7 +490,7 @@ fn fit_json_matches_its_schema() {
     };
     let r = fit_sweep(&s, &cfg).unwrap();
     let v = serde_json::to_value(&r).unwrap();
-    if let Err(e) = qasa::schema::validate(include_str!("../schemas/fit.schema.json"), &v) {
+    if let Err(e) = qasa::schema::validate(qasa::schema::FIT, &v) {
         panic!(
             "fit.json violates its schema at {}: {}",
             e.json_path, e.reason
@@ -544,7 +544,7 @@ fn cli_writes_json_csv_and_qasa_csv() {
     assert!(q.starts_with("spin,β,b,γ,η\n0,"), "{q}");
     assert_eq!(q.lines().count(), 6);
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-    assert!(qasa::schema::validate(include_str!("../schemas/fit.schema.json"), &v).is_ok());
+    assert!(qasa::schema::validate(qasa::schema::FIT, &v).is_ok());
     // --json summary
     let a = assert_cmd::Command::new(env!("CARGO_BIN_EXE_qasa"))
         .args([
@@ -719,117 +719,6 @@ mod derivatives {
     }
 }
 
-/// Speed probe (not a timing assert): `NQ=2000 cargo test --release --test fit speed_probe -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn speed_probe() {
-    let n: usize = std::env::var("NQ")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(500);
-    let t = truths(n, 1);
-    let s = synth(&t, &grid81(), 10, 10_000, false, 2);
-    for profile in [ProfileMode::None, ProfileMode::Bounds, ProfileMode::All] {
-        let cfg = FitConfig {
-            profile,
-            ..Default::default()
-        };
-        let t0 = std::time::Instant::now();
-        let r = fit_sweep(&s, &cfg).unwrap();
-        let it = r.qubits.iter().map(|q| q.iterations).sum::<usize>() as f64 / n as f64;
-        let st = r.qubits.iter().map(|q| q.starts).sum::<usize>() as f64 / n as f64;
-        eprintln!(
-            "{profile:?}: {:?} for {n} qubits; mean iterations {it:.1}, starts {st:.2}",
-            t0.elapsed()
-        );
-    }
-}
-
-/// Speed probe on a sweep file: `QASA_PROBE_FILE=... cargo test --release --test fit file_probe -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn file_probe() {
-    let Ok(path) = std::env::var("QASA_PROBE_FILE") else {
-        return;
-    };
-    let s = qasa::sweep::read_sweep(std::path::Path::new(&path)).unwrap();
-    let cfg = FitConfig {
-        profile: ProfileMode::None,
-        ..Default::default()
-    };
-    let t0 = std::time::Instant::now();
-    let r = fit_sweep(&s, &cfg).unwrap();
-    let n = r.qubits.len() as f64;
-    let it = r.qubits.iter().map(|q| q.iterations).sum::<usize>() as f64 / n;
-    let st = r.qubits.iter().map(|q| q.starts).sum::<usize>() as f64 / n;
-    eprintln!(
-        "{:?}; mean iterations {it:.1}, starts {st:.2}; {:?}",
-        t0.elapsed(),
-        r.summary
-    );
-}
-
-#[test]
-#[ignore]
-fn eval_probe() {
-    use qasa::model::{log_likelihood, Order, QubitCounts};
-    let t = Params::new(6.0, 0.01, 0.05, 0.01);
-    let d = QubitCounts::from_triples(grid81().into_iter().map(|h| {
-        (
-            h,
-            (p_down(NoiseKind::TwoPoint, &t, h) * 1e5) as u32,
-            100_000,
-        )
-    }));
-    for order in [Order::Value, Order::Gradient, Order::Hessian] {
-        let t0 = std::time::Instant::now();
-        let mut acc = 0.0;
-        for i in 0..20_000 {
-            let p = Params::new(6.0 + 1e-9 * i as f64, 0.01, 0.05, 0.01);
-            acc += log_likelihood(NoiseKind::TwoPoint, &p, &d, order).ll;
-        }
-        eprintln!(
-            "{order:?}: {:?} per evaluation ({acc})",
-            t0.elapsed() / 20_000
-        );
-    }
-}
-
-#[test]
-#[ignore]
-fn trace_probe() {
-    use qasa::fit::objective::{to_params, to_phi, Likelihood, Objective};
-    use qasa::fit::solver::{maximize, SolverOptions};
-    use qasa::fit::start::data_guess;
-    use qasa::model::Order;
-    let t = truths(5, 1);
-    let s = synth(&t, &grid81(), 10, 10_000, false, 2);
-    for (iq, tq) in t.iter().enumerate() {
-        let d = qasa::fit::qubit_counts(&s, iq);
-        let g = data_guess(&d);
-        let obj = Likelihood {
-            kind: NoiseKind::TwoPoint,
-            data: &d,
-        };
-        let mut o = SolverOptions::default();
-        let full = maximize(&obj, to_phi(&g), [true; 4], &o);
-        eprintln!(
-            "truth {:?}\nguess {:?}\n  -> {:?} it {} ll {}",
-            tq,
-            g,
-            to_params(&full.phi),
-            full.iterations,
-            full.ll
-        );
-        for k in 1..full.iterations {
-            o.max_iter = k;
-            let s = maximize(&obj, to_phi(&g), [true; 4], &o);
-            let e = obj.eval(&s.phi, Order::Value);
-            eprintln!("   {k}: {:?} gap {:.3e}", to_params(&s.phi), full.ll - e.ll);
-        }
-    }
-}
-
 /// Against the virtual QPU (`qasa::device`): per-call ±η noise, random gauges mapped back to the physical
 /// frame, 0.5 % outliers. Every qubit is fitted; β, b, γ, η are recovered within the bootstrap errors.
 #[test]
@@ -952,50 +841,4 @@ fn degenerate_qubits_never_panic() {
             }
         }
     }
-}
-
-#[test]
-#[ignore]
-fn eval_count_probe() {
-    use qasa::fit::objective::{to_phi, Likelihood, Objective};
-    use qasa::fit::solver::{maximize, SolverOptions};
-    use qasa::fit::start::data_guess;
-    use qasa::model::{LogLik, Order};
-    use std::cell::Cell;
-    struct Count<'a>(Likelihood<'a>, Cell<usize>);
-    impl Objective for Count<'_> {
-        fn eval(&self, phi: &[f64; 4], o: Order) -> LogLik {
-            self.1.set(self.1.get() + 1);
-            self.0.eval(phi, o)
-        }
-    }
-    let Ok(path) = std::env::var("QASA_PROBE_FILE") else {
-        return;
-    };
-    let s = qasa::sweep::read_sweep(std::path::Path::new(&path)).unwrap();
-    let (mut evals, mut iters, mut hist) = (0, 0, [0usize; 40]);
-    for iq in 0..500 {
-        let d = qasa::fit::qubit_counts(&s, iq);
-        let c = Count(
-            Likelihood {
-                kind: NoiseKind::TwoPoint,
-                data: &d,
-            },
-            Cell::new(0),
-        );
-        let sol = maximize(
-            &c,
-            to_phi(&data_guess(&d)),
-            [true; 4],
-            &SolverOptions::default(),
-        );
-        evals += c.1.get();
-        iters += sol.iterations;
-        hist[sol.iterations.min(39)] += 1;
-    }
-    eprintln!(
-        "evals {} iterations {} per qubit; histogram {hist:?}",
-        evals as f64 / 500.0,
-        iters as f64 / 500.0
-    );
 }
