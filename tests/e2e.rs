@@ -10,6 +10,9 @@
 //! search order, the first seed whose first requests get exactly the faults a test needs, so every test is
 //! deterministic and states its fault sequence explicitly.
 
+mod common;
+use common::shared_data;
+
 use qasa::sapi::problem::{ProblemState, ProblemStatus, SubmitItem};
 use qasa::sapi::qp::decode_answer;
 use qasa::sapi::{
@@ -24,26 +27,6 @@ use std::time::Duration;
 
 const TOKEN: &str = "e2e-server-token-7f3a";
 const SMALL: &str = "chimera:2,2,4";
-
-fn shared_data() -> PathBuf {
-    let candidates: Vec<PathBuf> = std::env::var_os("QASA_SHARED_DATA")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"),
-            PathBuf::from("/work/shared/data"),
-        ])
-        .collect();
-    candidates
-        .iter()
-        .find(|p| p.is_dir())
-        .cloned()
-        .unwrap_or_else(|| {
-            panic!(
-                "shared reference data not found; looked in {candidates:?} (set QASA_SHARED_DATA)"
-            )
-        })
-}
 
 /// A running server with its ledger file (kept alive by the temp dir).
 struct Env {

@@ -5,6 +5,9 @@
 //!   that the requests it sends match the official client's (method, path, headers, inflated body);
 //! * config precedence, token redaction, URL policy, ambiguous POST failures.
 
+mod common;
+use common::shared_data;
+
 use qasa::sapi::client::{list_regions, resolve_endpoint};
 use qasa::sapi::config::{resolve, ConfigEnv, ConfigOverrides};
 use qasa::sapi::qp::{decode_answer, decode_ising, encode_answer, encode_ising};
@@ -22,21 +25,6 @@ use std::time::Duration;
 
 // ---------------------------------------------------------------------------------------------------
 // Data helpers
-
-fn shared_data() -> PathBuf {
-    let mut looked = Vec::new();
-    if let Ok(p) = std::env::var("QASA_SHARED_DATA") {
-        looked.push(PathBuf::from(p));
-    }
-    looked.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-    looked.push(PathBuf::from("/work/shared/data"));
-    for p in &looked {
-        if p.is_dir() {
-            return p.clone();
-        }
-    }
-    panic!("shared data not found; set QASA_SHARED_DATA. Looked in {looked:?}");
-}
 
 fn fixture(name: &str) -> Value {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

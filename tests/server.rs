@@ -1,6 +1,9 @@
 //! The SAPI-compatible server on a real socket (port 0), driven by a plain HTTP client (reqwest blocking)
 //! and raw TCP for byte-level checks. Protocol: docs/sapi-protocol.md (checklist §10).
 
+mod common;
+use common::shared_data;
+
 use flate2::write::ZlibEncoder;
 use qasa::sapi::qp::{decode_answer, encode_f64_le, QpAnswer};
 use qasa::server::{FaultConfig, Server, ServerConfig, ServerHandle, SolverSource};
@@ -9,32 +12,11 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const MOCK: &str = "Mock8Q_system1.1";
 const GRAPH_ID: &str = "0a1b2c3d4e";
 const QUBITS: [u32; 7] = [0, 1, 2, 3, 4, 5, 7];
-
-fn shared_data() -> PathBuf {
-    let candidates: Vec<PathBuf> = std::env::var_os("QASA_SHARED_DATA")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"),
-            PathBuf::from("/work/shared/data"),
-        ])
-        .collect();
-    candidates
-        .iter()
-        .find(|p| p.is_dir())
-        .cloned()
-        .unwrap_or_else(|| {
-            panic!(
-                "shared reference data not found; looked in {candidates:?} (set QASA_SHARED_DATA)"
-            )
-        })
-}
 
 fn mock_config() -> ServerConfig {
     ServerConfig {

@@ -1,6 +1,9 @@
 //! Topology against the dwave-networkx 0.8.19 reference data (docs/topology.md §4) and the real SAPI
 //! solver records in the shared data (`solvers/PROVENANCE`), plus the `qasa topology` command line.
 
+mod common;
+use common::shared_data;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,22 +13,6 @@ use qasa::topology::{
     ChimeraShape, EdgeClass, GraphSummary, PegasusShape, Topology, WorkingGraph, ZephyrShape,
 };
 use sha2::{Digest, Sha256};
-
-/// Shared reference data: `$QASA_SHARED_DATA`, else `<crate>/../shared/data`, else `/work/shared/data`.
-fn shared_data() -> PathBuf {
-    let mut tried = Vec::new();
-    if let Ok(dir) = std::env::var("QASA_SHARED_DATA") {
-        tried.push(PathBuf::from(dir));
-    }
-    tried.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-    tried.push(PathBuf::from("/work/shared/data"));
-    for dir in &tried {
-        if dir.join("topology").is_dir() {
-            return dir.clone();
-        }
-    }
-    panic!("shared test data not found; looked in {tried:?} (set QASA_SHARED_DATA)");
-}
 
 fn read_text(rel: &str) -> String {
     let path = shared_data().join(rel);

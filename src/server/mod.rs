@@ -397,15 +397,12 @@ fn working_graph(
 pub(crate) mod tests_support {
     use std::path::PathBuf;
 
-    /// Shared reference data: `QASA_SHARED_DATA`, else `<crate>/../shared/data`, else `/work/shared/data`.
+    /// Shared reference data: `QASA_SHARED_DATA`, else `<crate>/../shared/data`.
     pub fn shared_data() -> PathBuf {
         let candidates: Vec<PathBuf> = std::env::var_os("QASA_SHARED_DATA")
             .map(PathBuf::from)
             .into_iter()
-            .chain([
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"),
-                PathBuf::from("/work/shared/data"),
-            ])
+            .chain([PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data")])
             .collect();
         candidates.iter().find(|p| p.is_dir()).cloned().unwrap_or_else(|| {
             panic!("shared reference data not found; looked in {candidates:?} (set QASA_SHARED_DATA)")

@@ -1,0 +1,20 @@
+//! Helpers shared by the integration tests.
+
+use std::path::PathBuf;
+
+/// The shared reference data (see its PROVENANCE.md), read in place: `$QASA_SHARED_DATA` if set, else
+/// `../shared/data` beside the checkout (where CI puts it). Fails with a message saying where it looked.
+pub fn shared_data() -> PathBuf {
+    let mut looked = Vec::new();
+    if let Some(dir) = std::env::var_os("QASA_SHARED_DATA") {
+        looked.push(PathBuf::from(dir));
+    }
+    looked.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
+    match looked.iter().find(|p| p.join("PROVENANCE.md").is_file()) {
+        Some(p) => p.clone(),
+        None => panic!(
+            "shared reference data not found; looked in {looked:?}. Put the shared/ folder beside the \
+             checkout or set QASA_SHARED_DATA"
+        ),
+    }
+}
