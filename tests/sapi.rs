@@ -187,18 +187,7 @@ fn qp_answers_decode_like_official_decoder() {
                 assert!(a.num_occurrences.iter().all(|&x| x == 1));
             }
         }
-        let rows: Vec<Vec<i8>> = d["solutions_active"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                r.as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|x| x.as_i64().unwrap() as i8)
-                    .collect()
-            })
-            .collect();
+        let rows: Vec<Vec<i8>> = spin_rows(&d["solutions_active"]);
         assert_eq!(a.solutions.to_spin_rows(), rows, "{name}");
         // counts straight from the payload
         let counts = count_answer(&c["answer"], None).unwrap();
@@ -266,18 +255,7 @@ fn recorded_answers_decode_exactly() {
         );
         assert_eq!(a.num_variables, u(&ra["num_variables"]));
         assert_eq!(Value::Object(a.timing.clone()), ra["timing"]);
-        let want: Vec<Vec<i8>> = ra["solutions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                r.as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|x| x.as_i64().unwrap() as i8)
-                    .collect()
-            })
-            .collect();
+        let want: Vec<Vec<i8>> = spin_rows(&ra["solutions"]);
         let got: Vec<Vec<i8>> = a
             .solutions
             .to_spin_rows()
@@ -1353,4 +1331,19 @@ fn select_solver_by_name_filter_or_default() {
         .unwrap_err();
     rp.finish();
     assert_eq!(e.kind, ErrorKind::NotFound);
+}
+
+/// A JSON array of spin rows (`[[-1, 1, ...], ...]`) as `Vec<Vec<i8>>`.
+fn spin_rows(v: &Value) -> Vec<Vec<i8>> {
+    v.as_array()
+        .expect("array of rows")
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .expect("row")
+                .iter()
+                .map(|x| x.as_i64().expect("spin") as i8)
+                .collect()
+        })
+        .collect()
 }

@@ -57,6 +57,19 @@ pub struct Solution {
     pub eval: LogLik,
 }
 
+impl Solution {
+    /// The solution at `phi` with its evaluation `eval` (ℓ is `eval.ll`).
+    fn at(phi: [f64; 4], eval: LogLik, iterations: usize, stop: StopReason) -> Self {
+        Solution {
+            phi,
+            ll: eval.ll,
+            eval,
+            iterations,
+            stop,
+        }
+    }
+}
+
 /// Largest step per working coordinate (ln β, b, γ, η).
 const MAX_STEP: [f64; 4] = [0.7, 0.1, 0.2, 0.1];
 /// Push used to leave a saddle.
@@ -74,22 +87,10 @@ pub fn maximize(
     let mut phi = phi0;
     let mut e = obj.eval(&phi, Order::Hessian);
     if !e.ll.is_finite() {
-        return Solution {
-            phi,
-            ll: e.ll,
-            eval: e,
-            iterations: 0,
-            stop: StopReason::NonFinite,
-        };
+        return Solution::at(phi, e, 0, StopReason::NonFinite);
     }
     if m == 0 {
-        return Solution {
-            phi,
-            ll: e.ll,
-            eval: e,
-            iterations: 0,
-            stop: StopReason::Converged,
-        };
+        return Solution::at(phi, e, 0, StopReason::Converged);
     }
     let mut lambda = 0.0f64;
     let mut pushes = 0;
@@ -112,13 +113,7 @@ pub fn maximize(
             let d = cholesky_solve(l, m, &g);
             let dec: f64 = (0..m).map(|k| g[k] * d[k]).sum();
             if dec.is_finite() && dec < opts.tol {
-                return Solution {
-                    phi,
-                    ll: e.ll,
-                    eval: e,
-                    iterations: it - 1,
-                    stop: StopReason::Converged,
-                };
+                return Solution::at(phi, e, it - 1, StopReason::Converged);
             }
         } else {
             let gnorm = (0..m).map(|k| g[k] * g[k] / maxdiag).sum::<f64>();
@@ -132,13 +127,7 @@ pub fn maximize(
                 }
                 e = obj.eval(&phi, Order::Hessian);
                 if !e.ll.is_finite() {
-                    return Solution {
-                        phi,
-                        ll: e.ll,
-                        eval: e,
-                        iterations: it,
-                        stop: StopReason::NonFinite,
-                    };
+                    return Solution::at(phi, e, it, StopReason::NonFinite);
                 }
                 lambda = lambda.max(1e-3);
                 continue;
@@ -161,13 +150,7 @@ pub fn maximize(
             lambda = (lambda * 4.0).max(1e-3);
         }
         let Some(l) = factor else {
-            return Solution {
-                phi,
-                ll: e.ll,
-                eval: e,
-                iterations: it,
-                stop: StopReason::Stalled,
-            };
+            return Solution::at(phi, e, it, StopReason::Stalled);
         };
         let d = cholesky_solve(&l, m, &g);
         let mut scale = 1.0f64;
@@ -189,34 +172,16 @@ pub fn maximize(
             lambda = if lambda < 1e-6 { 0.0 } else { lambda * 0.1 };
             // Tiny accepted gains with a damped step: let the convergence test decide next round.
             if gain == 0.0 && lambda == 0.0 && pd.is_some() {
-                return Solution {
-                    phi,
-                    ll: e.ll,
-                    eval: e,
-                    iterations: it,
-                    stop: StopReason::Converged,
-                };
+                return Solution::at(phi, e, it, StopReason::Converged);
             }
         } else {
             lambda = (lambda * 10.0).max(0.1);
             if lambda > 1e12 {
-                return Solution {
-                    phi,
-                    ll: e.ll,
-                    eval: e,
-                    iterations: it,
-                    stop: StopReason::Stalled,
-                };
+                return Solution::at(phi, e, it, StopReason::Stalled);
             }
         }
     }
-    Solution {
-        phi,
-        ll: e.ll,
-        eval: e,
-        iterations: opts.max_iter,
-        stop: StopReason::IterationLimit,
-    }
+    Solution::at(phi, e, opts.max_iter, StopReason::IterationLimit)
 }
 
 #[cfg(test)]
