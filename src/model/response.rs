@@ -7,7 +7,8 @@
 //!
 //! Each branch is `f(x, u) = x tanh(R)/R` with `x = β a`, `u = β c`, `R = β r`, whose derivatives are
 //! `f_x = t + x² g`, `f_u = x u g` and (second order, with `G = g'/R`) `f_xx = 3xg + x³G`,
-//! `f_xu = ug + x²uG`, `f_uu = xg + xu²G`. The chain rule through `x(β, b, η)` and `u(β, γ)` gives the
+//! `f_xu = ug + x²uG`, `f_uu = xg + xu²G` (evaluated in the cancellation-free forms of
+//! [`super::stable::partials`]). The chain rule through `x(β, b, η)` and `u(β, γ)` gives the
 //! gradient and Hessian of `p_down` with respect to `(β, b, γ, η)`.
 //!
 //! `p_down` and `1 - p_down` are both computed without cancellation: for `a ≥ 0`,
@@ -16,7 +17,7 @@
 //! `h + b + σ z`, `z ~ N(0,1)`, with a cached 32-node Gauss–Hermite rule.
 
 use super::params::{NoiseKind, Params};
-use super::stable::{gg_of, t_and_g, Hyper};
+use super::stable::{partials, Hyper};
 use std::sync::OnceLock;
 
 /// Number of Gauss–Hermite nodes of the Gaussian-noise model.
@@ -139,9 +140,8 @@ fn branch(pr: &Params, h: f64, e: f64, de: f64, w: f64, order: Order, acc: &mut 
     }
     let x = beta * a;
     let u = beta * c;
-    let (t, g) = t_and_g(rr, &hy);
-    let fx = t + x * x * g;
-    let fu = x * u * g;
+    let f = partials(x, u, rr, &hy, order == Order::Hessian);
+    let (fx, fu) = (f.fx, f.fu);
     let dx = [a, beta, 0.0, beta * de];
     let du = [c, 0.0, beta * h, 0.0];
     for i in 0..4 {
@@ -150,10 +150,7 @@ fn branch(pr: &Params, h: f64, e: f64, de: f64, w: f64, order: Order, acc: &mut 
     if order == Order::Gradient {
         return;
     }
-    let gg = gg_of(rr, &hy, g);
-    let fxx = 3.0 * x * g + x * x * x * gg;
-    let fxu = u * g + x * x * u * gg;
-    let fuu = x * g + x * u * u * gg;
+    let (fxx, fxu, fuu) = (f.fxx, f.fxu, f.fuu);
     // dx = (a, β, 0, β de), du = (c, 0, β h, 0); ∂²x/∂β∂b = 1, ∂²x/∂β∂η = de, ∂²u/∂β∂γ = h
     let b2 = beta * beta;
     let xa = fxx * a + fxu * c;
@@ -295,6 +292,37 @@ mod tests {
         );
         let floor = (1.0 - 1.0 / (1.0f64 + 0.04).sqrt()) / 2.0;
         assert!(((r.q - floor) / floor).abs() < 1e-12);
+    }
+
+    #[test]
+    fn derivatives_keep_relative_accuracy_in_the_gibbs_tails() {
+        // γ = η = 0: p = σ(z), z = 2β(h + b); ∂p/∂z = pq, ∂²p/∂z² = pq(q - p)
+        for (beta, h) in [
+            (30.0, -1.0),
+            (30.0, 1.0),
+            (22.0, -2.0),
+            (5.0, 0.3),
+            (200.0, -1.5),
+        ] {
+            let pr = Params::new(beta, 0.0, 0.0, 0.0);
+            let r = response(NoiseKind::TwoPoint, &pr, h, Order::Hessian);
+            let (p, q) = (r.p, r.q);
+            let d1 = p * q;
+            let d2 = p * q * (q - p);
+            let want = [
+                (r.dp[0], 2.0 * h * d1),
+                (r.dp[1], 2.0 * beta * d1),
+                (r.d2p[0][0], 4.0 * h * h * d2),
+                (r.d2p[1][1], 4.0 * beta * beta * d2),
+                (r.d2p[0][1], 2.0 * d1 + 4.0 * beta * h * d2),
+            ];
+            for (k, (got, w)) in want.iter().enumerate() {
+                assert!(
+                    ((got - w) / w).abs() < 1e-9,
+                    "β={beta} h={h} #{k}: {got:e} vs {w:e} (p = {p:e})"
+                );
+            }
+        }
     }
 
     #[test]
