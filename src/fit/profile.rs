@@ -21,6 +21,10 @@ pub struct ProfileInterval {
     pub better: Option<([f64; 4], f64)>,
 }
 
+/// Tolerance on the signed root `z = sqrt(D)` at an interval end (z* = 1.96): the coverage of the
+/// interval moves by at most 2 φ(1.96) × 2e-3 ≈ 0.03 % (absolute).
+const Z_TOL: f64 = 2e-3;
+
 /// Fallback first step per working coordinate when the SE is unusable.
 const FALLBACK: [f64; 4] = [0.05, 2e-3, 0.02, 0.01];
 
@@ -85,6 +89,10 @@ impl Prof<'_> {
                 }
             }
             z1 = self.dev(v1)?.max(0.0).sqrt();
+            if (z1 - target).abs() < Z_TOL && floor.is_none_or(|f| v1 > f) {
+                // a quadratic profile: the first step (1.96 SE) already hits the crossing
+                return Some(v1);
+            }
             if z1 >= target {
                 break;
             }
@@ -121,7 +129,7 @@ impl Prof<'_> {
                 0.5 * (a + b)
             };
             let fc = self.dev(c)?.max(0.0).sqrt() - target;
-            if fc.abs() < 5e-4 || (b - a).abs() < 1e-10 * (1.0 + c.abs()) {
+            if fc.abs() < Z_TOL || (b - a).abs() < 1e-10 * (1.0 + c.abs()) {
                 return Some(c);
             }
             if fc * fb > 0.0 {
