@@ -72,6 +72,18 @@ fn synth(
     }
 }
 
+/// ℓ of column `iq` of `sweep` at `params` (two-point model).
+fn ll_at(sweep: &Sweep, iq: usize, params: &Params) -> f64 {
+    let data = qasa::fit::qubit_counts(sweep, iq);
+    qasa::model::log_likelihood(
+        NoiseKind::TwoPoint,
+        params,
+        &data,
+        qasa::model::Order::Value,
+    )
+    .ll
+}
+
 fn grid81() -> Vec<f64> {
     (0..81).map(|i| -1.0 + 0.025 * i as f64).collect()
 }
@@ -281,14 +293,7 @@ fn sharp_qubits_without_a_wrong_state_floor() {
     assert_eq!(r.summary.failed, 0, "{:?}", r.summary);
     let mut covered = 0;
     for (iq, q) in r.qubits.iter().enumerate() {
-        let data = qasa::fit::qubit_counts(&s, iq);
-        let ll_truth = qasa::model::log_likelihood(
-            NoiseKind::TwoPoint,
-            &t[iq],
-            &data,
-            qasa::model::Order::Value,
-        )
-        .ll;
+        let ll_truth = ll_at(&s, iq, &t[iq]);
         let ll = q.ll.unwrap();
         assert!(
             ll >= ll_truth - 1e-6,
@@ -819,15 +824,11 @@ fn recovers_the_virtual_qpu_truth() {
         ];
         rel_beta.push((q.beta.unwrap() / tv[0] - 1.0).abs());
         // the fit is at least as likely as the truth (the optimizer found the maximum)
-        let iq = sweep.column_of(q.qubit).unwrap();
-        let data = qasa::fit::qubit_counts(&sweep, iq);
-        let ll_truth = qasa::model::log_likelihood(
-            NoiseKind::TwoPoint,
+        let ll_truth = ll_at(
+            &sweep,
+            sweep.column_of(q.qubit).unwrap(),
             &Params::from_array(tv),
-            &data,
-            qasa::model::Order::Value,
-        )
-        .ll;
+        );
         assert!(
             q.ll.unwrap() >= ll_truth - 1e-6,
             "qubit {}: ll {} < truth's {}",

@@ -150,7 +150,7 @@ pub fn maximize(
             .copied()
             .filter(|&i| !(EVEN[i] && phi[i] == 0.0))
             .collect();
-        let (sq, sneg, sg) = step_system(&phi, &e, &act);
+        let (sq, sneg, sg) = step_system(&phi, &e, neg, &act);
         if cholesky(&sneg, &act).is_none() {
             lambda = lambda.max(1e-3);
         }
@@ -207,7 +207,8 @@ const TINY: f64 = 1e-100;
 /// γ and η: ℓ depends on them only through their squares (docs/physics.md §3).
 const EVEN: [bool; 4] = [false, false, true, true];
 
-/// The Newton system `(-H, ∇ℓ)` in step coordinates, with the coordinates that step in ζ = θ².
+/// The Newton system `(-H, ∇ℓ)` in step coordinates (from `neg` = -H in θ), with the coordinates that
+/// step in ζ = θ².
 ///
 /// Near θ = 0, ℓ(θ) = ℓ₀ + c₂θ² + c₄θ⁴ + …: Newton in θ shrinks θ by only ≈ 2/3 per iteration once the
 /// quartic term dominates (a maximum on or near the bound θ = 0, which is common for η), while ℓ is
@@ -216,13 +217,12 @@ const EVEN: [bool; 4] = [false, false, true, true];
 /// computable without cancellation:
 /// `ℓ_ζ = ℓ_θ/(2θ)`, `ℓ_ζζ = (ℓ_θθ - ℓ_θ/θ)/(4θ²)`, `ℓ_ζx = ℓ_θx/(2θ)`.
 /// The convergence and saddle tests stay in θ (where the bound θ = 0 is an ordinary point).
-fn step_system(phi: &[f64; 4], e: &LogLik, idx: &[usize]) -> ([bool; 4], [[f64; 4]; 4], [f64; 4]) {
-    let mut neg = [[0.0; 4]; 4];
-    for i in 0..4 {
-        for j in 0..4 {
-            neg[i][j] = -e.hess[i][j];
-        }
-    }
+fn step_system(
+    phi: &[f64; 4],
+    e: &LogLik,
+    mut neg: [[f64; 4]; 4],
+    idx: &[usize],
+) -> ([bool; 4], [[f64; 4]; 4], [f64; 4]) {
     let mut grad = e.grad;
     let mut sq = [false; 4];
     for &i in idx {
