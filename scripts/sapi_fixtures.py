@@ -5,7 +5,7 @@ Usage:
     python3 -m venv /tmp/qasa-venv && /tmp/qasa-venv/bin/pip install dwave-cloud-client numpy
     /tmp/qasa-venv/bin/python scripts/sapi_fixtures.py            # writes tests/fixtures/sapi/*.json
 
-Outputs (read by tests/sapi.rs):
+Outputs (read by tests/it/sapi.rs):
   qp_problems.json  problems encoded by dwave.cloud.coders.encode_problem_as_qp on the mock solver and the
                     real solver records in <shared data>/solvers (lin/quad base64, or sha256 of them for the
                     full-graph cases whose values come from a formula qasa's test recomputes).

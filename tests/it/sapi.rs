@@ -5,8 +5,7 @@
 //!   that the requests it sends match the official client's (method, path, headers, inflated body);
 //! * config precedence, token redaction, URL policy, ambiguous POST failures.
 
-mod common;
-use common::shared_data;
+use crate::common::shared_data;
 
 use qasa::sapi::client::{list_regions, resolve_endpoint};
 use qasa::sapi::config::{resolve, ConfigEnv, ConfigOverrides};

@@ -10,8 +10,7 @@
 //! search order, the first seed whose first requests get exactly the faults a test needs, so every test is
 //! deterministic and states its fault sequence explicitly.
 
-mod common;
-use common::shared_data;
+use crate::common::shared_data;
 
 use qasa::sapi::problem::{ProblemState, ProblemStatus, SubmitItem};
 use qasa::sapi::qp::decode_answer;

@@ -1,8 +1,7 @@
 //! The SAPI-compatible server on a real socket (port 0), driven by a plain HTTP client (reqwest blocking)
 //! and raw TCP for byte-level checks. Protocol: docs/sapi-protocol.md (checklist §10).
 
-mod common;
-use common::shared_data;
+use crate::common::shared_data;
 
 use flate2::write::ZlibEncoder;
 use qasa::sapi::qp::{decode_answer, encode_f64_le, QpAnswer};

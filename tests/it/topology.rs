@@ -1,8 +1,7 @@
 //! Topology against the dwave-networkx 0.8.19 reference data (docs/topology.md §4) and the real SAPI
 //! solver records in the shared data (`solvers/PROVENANCE`), plus the `qasa topology` command line.
 
-mod common;
-use common::shared_data;
+use crate::common::shared_data;
 
 use std::collections::BTreeMap;
 use std::io::Write;

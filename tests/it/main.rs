@@ -1,0 +1,12 @@
+//! The integration tests: one binary (one link of reqwest, rustls and rayon), one module per stage.
+//! Run one module with `cargo test --test it fit::`; the slow checks are `#[ignore]`d and run by `.ci/run`.
+
+mod cli;
+mod common;
+mod device;
+mod e2e;
+mod fit;
+mod sapi;
+mod server;
+mod sweep;
+mod topology;
