@@ -1,6 +1,7 @@
 //! `qasa fit`: per-qubit maximum-likelihood fit of a sweep (docs/physics.md §3), written as `fit.json`
 //! (schema `schemas/fit.schema.json`), optionally a flat CSV and the QASA `model_parameters.csv`.
 
+use super::progress::Progress;
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use qasa::fit::{self, FitConfig, FitResult, ModelChoice, ProfileMode, SolverOptions};
@@ -78,11 +79,12 @@ pub fn run(args: Args) -> Result<()> {
             max_iter: args.max_iter,
             ..Default::default()
         },
-        progress: !args.quiet,
     };
     let sweep = qasa::sweep::read_sweep(&args.input)?;
-    let res = fit::fit_sweep(&sweep, &cfg)
-        .with_context(|| format!("cannot fit {}", args.input.display()))?;
+    let bar = Progress::new(sweep.qubits.len() as u64, "qubits", args.quiet);
+    let res = fit::fit_sweep_with_progress(&sweep, &cfg, &|n| bar.set(n));
+    bar.finish();
+    let res = res.with_context(|| format!("cannot fit {}", args.input.display()))?;
     let mut w = create(&args.out)?;
     serde_json::to_writer_pretty(&mut w, &res)?;
     w.flush()

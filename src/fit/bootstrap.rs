@@ -4,9 +4,9 @@
 //! Reports the standard deviation and the 2.5 %/97.5 % percentiles of β, b, |γ|, |η|.
 
 use super::objective::{to_params, Likelihood};
-use super::result::BootstrapFit;
+use super::result::{BootstrapFit, ByParam, Estimate};
 use super::solver::{maximize, SolverOptions, StopReason};
-use crate::model::{Model, QubitCounts};
+use crate::model::{Model, Param, QubitCounts};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
@@ -72,7 +72,7 @@ pub fn bootstrap_qubit(
                 data: &d,
             };
             let mut start = phi_hat;
-            for i in 2..4 {
+            for i in Param::EVEN.map(Param::index) {
                 if free[i] && start[i].abs() < 1e-3 {
                     start[i] = 1e-3;
                 }
@@ -85,39 +85,25 @@ pub fn bootstrap_qubit(
         })
         .collect();
     let ok: Vec<[f64; 4]> = fits.iter().flatten().copied().collect();
-    let col = |i: usize| -> (Option<f64>, Option<f64>, Option<f64>) {
+    let mut params = ByParam::default();
+    for prm in Param::ALL {
+        let i = prm.index();
         if !free[i] || ok.len() < 2 {
-            return (None, None, None);
+            continue;
         }
         let mut v: Vec<f64> = ok.iter().map(|a| a[i]).collect();
         let mean = v.iter().sum::<f64>() / v.len() as f64;
         let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt();
         v.sort_by(f64::total_cmp);
-        (
-            Some(sd),
-            Some(percentile(&v, 0.025)),
-            Some(percentile(&v, 0.975)),
-        )
-    };
-    let (bs, bl, bh) = col(0);
-    let (cs, cl, ch) = col(1);
-    let (gs, gl, gh) = col(2);
-    let (es, el, eh) = col(3);
+        let e: &mut Estimate = &mut params[prm];
+        e.se = Some(sd);
+        e.lo = Some(percentile(&v, 0.025));
+        e.hi = Some(percentile(&v, 0.975));
+    }
     BootstrapFit {
         reps: weights.len(),
         failed: fits.len() - ok.len(),
-        beta_se: bs,
-        b_se: cs,
-        gamma_se: gs,
-        eta_se: es,
-        beta_lo: bl,
-        beta_hi: bh,
-        b_lo: cl,
-        b_hi: ch,
-        gamma_lo: gl,
-        gamma_hi: gh,
-        eta_lo: el,
-        eta_hi: eh,
+        params,
     }
 }
 

@@ -50,15 +50,8 @@ pub fn write_qasa_csv(res: &FitResult, mut w: impl Write) -> std::io::Result<()>
                     .map_or("nan".into(), |x| format!("{x}"))
             }
         };
-        writeln!(
-            w,
-            "{},{},{},{},{}",
-            q.qubit,
-            cell(v[0]),
-            cell(v[1]),
-            cell(v[2]),
-            cell(v[3])
-        )?;
+        let cells: Vec<String> = v.iter().map(|x| cell(*x)).collect();
+        writeln!(w, "{},{}", q.qubit, cells.join(","))?;
     }
     Ok(())
 }

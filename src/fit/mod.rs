@@ -16,6 +16,7 @@
 pub mod bootstrap;
 pub mod chip;
 pub mod config;
+pub mod estimate;
 pub mod export;
 mod linalg;
 pub mod multistart;
@@ -28,12 +29,13 @@ pub mod solver;
 pub mod start;
 pub mod warnings;
 
-pub use chip::{fit_sweep, qubit_counts, validate};
+pub use chip::{fit_sweep, fit_sweep_with_progress, qubit_counts, validate};
 pub use config::{FitConfig, ModelChoice, ProfileMode};
 pub use export::{write_params_csv, write_qasa_csv, PARAMS_CSV_HEADER, QASA_CSV_HEADER};
 pub use qubit::fit_qubit;
 pub use result::{
-    BootstrapFit, FailReason, FitMeta, FitResult, FitStatus, FitSummary, ModelScore, QubitFit,
+    BootstrapFit, ByParam, Estimate, FailReason, FitMeta, FitResult, FitStatus, FitSummary,
+    ModelScore, QubitFit, Stat,
 };
 pub use solver::{SolverOptions, StopReason};
 pub use warnings::FitWarning;

@@ -3,7 +3,7 @@
 use super::objective::{to_params, to_phi, Likelihood};
 use super::solver::{maximize, Solution, SolverOptions, StopReason};
 use super::start::starts;
-use crate::model::{Model, Params, QubitCounts};
+use crate::model::{Model, Param, Params, QubitCounts};
 
 /// Best solution over the starts.
 #[derive(Clone, Copy, Debug)]
@@ -39,16 +39,16 @@ pub fn fit_model(
     if let Some(e) = extra {
         let mut a = e.to_array();
         // keep γ, η off their saddle at 0
-        for i in 2..4 {
-            if free[i] && a[i].abs() < 1e-3 {
-                a[i] = if i == 2 { guess.gamma } else { guess.eta };
-            }
-            if !free[i] {
-                a[i] = 0.0;
+        for p in Param::EVEN {
+            let i = p.index();
+            if model.fits(p) && a[i].abs() < 1e-3 {
+                a[i] = guess.get(p);
             }
         }
-        if !free[1] {
-            a[1] = 0.0;
+        for p in Param::ALL {
+            if !model.fits(p) {
+                a[p.index()] = 0.0;
+            }
         }
         list.insert(0, Params::from_array(a));
     }
@@ -65,12 +65,16 @@ pub fn fit_model(
             start = Params::new(
                 f.beta * 1.3,
                 f.b,
-                if free[2] {
+                if model.fits(Param::Gamma) {
                     f.gamma.abs().max(1e-3)
                 } else {
                     0.0
                 },
-                if free[3] { 0.6 / f.beta } else { 0.0 },
+                if model.fits(Param::Eta) {
+                    0.6 / f.beta
+                } else {
+                    0.0
+                },
             );
         }
         let sol = maximize(&obj, to_phi(&start), free, opts);
@@ -80,7 +84,9 @@ pub fn fit_model(
             continue;
         }
         let first = sols[0];
-        let interior = (2..4).all(|i| !free[i] || first.phi[i].abs() >= 1e-3);
+        let interior = Param::EVEN
+            .into_iter()
+            .all(|p| !model.fits(p) || first.phi[p.index()].abs() >= 1e-3);
         let agree = |a: &Solution, b: &Solution| {
             a.stop == StopReason::Converged && (a.ll - b.ll).abs() <= 1e-6
         };

@@ -68,33 +68,13 @@ pub fn chi2_sf(x: f64, df: usize) -> f64 {
         (-h).exp() * sum
     } else {
         // erfc(√h) + e^{-h} Σ_{i=1}^{(df-1)/2} h^{i-1/2}/Γ(i+1/2)
-        let mut sum = erfc(h.sqrt());
+        let mut sum = statrs::function::erf::erfc(h.sqrt());
         let mut term = (h / std::f64::consts::PI).sqrt() * 2.0 * (-h).exp(); // h^{1/2}/Γ(3/2) e^{-h}
         for i in 1..=(df - 1) / 2 {
             sum += term;
             term *= h / (i as f64 + 0.5);
         }
         sum.min(1.0)
-    }
-}
-
-/// Complementary error function (W. H. Press et al., Numerical Recipes, erfcc; relative error < 1.2e-7).
-pub fn erfc(x: f64) -> f64 {
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let poly = -z * z - 1.26551223
-        + t * (1.00002368
-            + t * (0.37409196
-                + t * (0.09678418
-                    + t * (-0.18628806
-                        + t * (0.27886807
-                            + t * (-1.13520398
-                                + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
-    let r = t * poly.exp();
-    if x >= 0.0 {
-        r
-    } else {
-        2.0 - r
     }
 }
 

@@ -5,7 +5,7 @@ use qasa::fit::{
     fit_sweep, FailReason, FitConfig, FitError, FitStatus, FitWarning, ModelChoice, ProfileMode,
     QubitFit,
 };
-use qasa::model::{p_down, Model, NoiseKind, Params};
+use qasa::model::{p_down, Model, NoiseKind, Param, Params};
 use qasa::sweep::{CountMatrix, Sweep, SweepMeta, SweepSource};
 use rand::{Rng, SeedableRng};
 use rand_distr::{Binomial, Distribution};
@@ -134,12 +134,7 @@ fn wald(f: &QubitFit) -> [(Option<f64>, Option<f64>); 4] {
 
 fn boot(f: &QubitFit) -> [(Option<f64>, Option<f64>); 4] {
     match &f.bootstrap {
-        Some(b) => [
-            (b.beta_lo, b.beta_hi),
-            (b.b_lo, b.b_hi),
-            (b.gamma_lo, b.gamma_hi),
-            (b.eta_lo, b.eta_hi),
-        ],
+        Some(b) => Param::ALL.map(|p| (b.params[p].lo, b.params[p].hi)),
         None => [(None, None); 4],
     }
 }
@@ -157,7 +152,7 @@ fn recovery_and_profile_coverage_binomial() {
         .qubits
         .iter()
         .zip(&t)
-        .map(|(f, t)| f.beta.unwrap() / t.beta - 1.0)
+        .map(|(f, t)| f.value(Param::Beta).unwrap() / t.beta - 1.0)
         .sum::<f64>()
         / 500.0;
     assert!(bias.abs() < 0.003, "relative bias of beta {bias}");
@@ -258,11 +253,11 @@ fn true_eta_zero_sits_on_the_bound_or_is_unresolved() {
     for q in &r.qubits {
         assert!(!q.status.is_failed());
         if matches!(q.status, FitStatus::OnBound { .. }) {
-            assert_eq!(q.eta, Some(0.0));
-            assert_eq!(q.eta_lo, Some(0.0));
+            assert_eq!(q.value(Param::Eta), Some(0.0));
+            assert_eq!(q.interval(Param::Eta).0, Some(0.0));
             assert!(q.warnings.contains(&FitWarning::EtaNotResolved));
         }
-        assert!(q.eta_hi.unwrap() > 0.0);
+        assert!(q.interval(Param::Eta).1.unwrap() > 0.0);
     }
 }
 
@@ -300,10 +295,11 @@ fn sharp_qubits_without_a_wrong_state_floor() {
             "qubit {iq}: ll {ll} < truth's {ll_truth}"
         );
         assert!(
-            (q.beta.unwrap() / t[iq].beta - 1.0).abs() < 0.05,
+            (q.value(Param::Beta).unwrap() / t[iq].beta - 1.0).abs() < 0.05,
             "qubit {iq}: {q:?}"
         );
-        let (lo, hi) = (q.gamma_lo.unwrap(), q.gamma_hi.unwrap());
+        let (lo, hi) = q.interval(Param::Gamma);
+        let (lo, hi) = (lo.unwrap(), hi.unwrap());
         if t[iq].gamma == 0.0 {
             assert_eq!(lo, 0.0, "qubit {iq}: {q:?}");
         }
@@ -345,7 +341,8 @@ fn gauge_averaged_data_is_flagged() {
     .unwrap();
     for q in &r.qubits {
         assert!(
-            q.b.unwrap().abs() < 0.002 && (q.eta.unwrap() - 0.03).abs() < 0.003,
+            q.value(Param::B).unwrap().abs() < 0.002
+                && (q.value(Param::Eta).unwrap() - 0.03).abs() < 0.003,
             "{:?}",
             q.values()
         );
@@ -822,7 +819,7 @@ fn recovers_the_virtual_qpu_truth() {
             t.gamma.abs(),
             t.eta.abs(),
         ];
-        rel_beta.push((q.beta.unwrap() / tv[0] - 1.0).abs());
+        rel_beta.push((q.value(Param::Beta).unwrap() / tv[0] - 1.0).abs());
         // the fit is at least as likely as the truth (the optimizer found the maximum)
         let ll_truth = ll_at(
             &sweep,
@@ -837,7 +834,7 @@ fn recovers_the_virtual_qpu_truth() {
             ll_truth
         );
         let bs = q.bootstrap.as_ref().unwrap();
-        let se = [bs.beta_se, bs.b_se, bs.gamma_se, bs.eta_se];
+        let se = Param::ALL.map(|p| bs.params[p].se);
         for j in 0..4 {
             let z = (q.values()[j].unwrap() - tv[j]) / se[j].unwrap();
             if z.abs() < 3.0 {
