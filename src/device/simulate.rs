@@ -310,6 +310,10 @@ pub fn simulate(
     meta.anneal_time_us = Some(plan.anneal_time_us);
     meta.gauges = Some(plan.gauges);
     meta.seed = Some(plan.seed);
+    // call c → block c mod n_blocks: every block cell holds the same number of calls when they divide
+    if plan.blocks > 0 && calls.len() % n_blocks == 0 {
+        meta.calls_per_block = u32::try_from(calls.len() / n_blocks).ok();
+    }
     meta.parameters.insert("auto_scale".into(), false.into());
     meta.parameters
         .insert("flux_drift_compensation".into(), false.into());

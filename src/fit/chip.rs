@@ -2,12 +2,16 @@
 //! callback (the binary draws it). No qubit is dropped.
 
 use super::bootstrap::{draw_weights, CallCounts};
-use super::config::FitConfig;
-use super::qubit::fit_qubit;
-use super::result::{FitMeta, FitResult, FitSummary, QubitFit};
+use super::config::{FitConfig, ModelChoice, NoiseLikelihood};
+use super::qubit::{fit_qubit, max_log_likelihood, QubitData};
+use super::result::{
+    ErrorSummary, FitMeta, FitResult, FitSummary, NoiseCandidate, NoiseChoice, QubitFit,
+};
+use super::robust::{ErrorMethod, CONFIDENCE};
 use super::warnings::FitWarning;
 use super::FitError;
-use crate::model::{Param, QubitCounts};
+use crate::model::calls::GaussGrid;
+use crate::model::{Model, Param, QubitCounts};
 use crate::sweep::{CountMatrix, Sweep};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -48,7 +52,69 @@ pub fn validate(sweep: &Sweep, cfg: &FitConfig) -> Result<(), FitError> {
             calls: sweep.blocks.len(),
         });
     }
+    if cfg.bootstrap > 0 {
+        // weights (one Vec per replicate) + per thread the replicate estimates of the qubit in work
+        let threads = rayon::current_num_threads() as u128;
+        let per_rep = 64 + 4 * sweep.blocks.len() as u128 + 128 * threads;
+        let bytes = cfg.bootstrap as u128 * per_rep;
+        let available = available_memory();
+        if bytes > u128::from(available) / 2 {
+            return Err(FitError::BootstrapTooLarge {
+                reps: cfg.bootstrap,
+                bytes,
+                available,
+                max_reps: (u128::from(available) / 2 / per_rep) as usize,
+            });
+        }
+    }
+    if cfg.noise == NoiseLikelihood::PerCall {
+        if let Err(reason) = per_call_possible(sweep, cfg.model) {
+            return Err(FitError::PerCallUnavailable { reason });
+        }
+    }
     Ok(())
+}
+
+/// Memory the fit may use, bytes: `MemAvailable` of /proc/meminfo where there is one, else 4 GiB.
+fn available_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("MemAvailable:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(4 << 30, |kb| kb.saturating_mul(1024))
+}
+
+/// Whether the per-call likelihood can describe this sweep: per-call blocks of one call per cell and a
+/// model with field noise; otherwise why not.
+pub fn per_call_possible(sweep: &Sweep, model: ModelChoice) -> Result<(), String> {
+    if sweep.blocks.is_empty() {
+        return Err("the sweep has no per-call blocks: η cannot be separated from call-to-call noise, and η and its errors describe the pooled counts only".into());
+    }
+    match sweep.meta.calls_per_block {
+        Some(1) => {}
+        Some(k) => return Err(format!("each block cell holds {k} calls, whose noise draws the per-call likelihood cannot separate")),
+        None => return Err("the sweep does not record how many calls each block cell holds (meta.calls_per_block); the per-call likelihood needs one call per cell".into()),
+    }
+    if let ModelChoice::Fixed(m) = model {
+        if !m.fits(Param::Eta) {
+            return Err(format!("model {m} has no field noise"));
+        }
+    }
+    Ok(())
+}
+
+/// One qubit's per-call block cells `(h, down, reads)`, grouped by h (empty cells dropped).
+pub fn block_cells(sweep: &Sweep, iq: usize) -> QubitCounts {
+    QubitCounts::from_triples(sweep.h.iter().enumerate().flat_map(|(ih, &h)| {
+        sweep.blocks.iter().map(move |b| {
+            let (k, n) = b.get(ih, iq);
+            (h, k, n)
+        })
+    }))
 }
 
 /// One qubit's counts from the sweep.
@@ -96,22 +162,22 @@ pub fn fit_sweep_with_progress(
     } else {
         Vec::new()
     };
-    let frame_known = sweep.meta.gauges.is_some();
+    let grid = GaussGrid::with_step(GAUSS_STEP);
+    let (noise, per_call, model) = choose_noise(sweep, cfg, &grid);
+    let used = FitConfig {
+        model,
+        ..cfg.clone()
+    };
     let done = AtomicU64::new(0);
-    let qubits: Vec<QubitFit> = (0..n_q)
+    let mut qubits: Vec<QubitFit> = (0..n_q)
         .into_par_iter()
         .map(|iq| {
-            let data = qubit_counts(sweep, iq);
-            let calls = (!weights.is_empty()).then(|| call_counts(sweep, iq));
-            let mut f = fit_qubit(sweep.qubits[iq], &data, calls.as_ref(), &weights, cfg);
-            if frame_known {
-                // counts recorded in the physical frame: odd symmetry is physics, not gauge averaging
-                f.warnings.retain(|w| *w != FitWarning::GaugeAveraged);
-            }
+            let f = fit_column(sweep, iq, &used, per_call, &grid, &weights);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1);
             f
         })
         .collect();
+    gauge_warnings(&mut qubits, sweep.meta.gauges.is_some());
     let (h_min, h_max) = sweep
         .h
         .iter()
@@ -127,13 +193,195 @@ pub fn fit_sweep_with_progress(
         n_qubits: n_q,
         n_calls: sweep.blocks.len(),
     };
+    let method = if sweep.blocks.is_empty() {
+        ErrorMethod::RobustH
+    } else {
+        ErrorMethod::ClusterRobustCalls
+    };
     let summary = summarize(&qubits);
     Ok(FitResult {
         meta,
         config: cfg.clone(),
+        noise,
+        errors: ErrorSummary {
+            method,
+            confidence_level: CONFIDENCE,
+            description: method.describe().to_string(),
+        },
         qubits,
         summary,
+        truth_check: None,
     })
+}
+
+/// Grid step (in z) of the Gaussian per-call law.
+const GAUSS_STEP: f64 = 0.2;
+/// Qubits on which the chip's noise likelihood is chosen (evenly spread).
+const NOISE_SAMPLE: usize = 64;
+
+/// Fits column `iq`.
+fn fit_column(
+    sweep: &Sweep,
+    iq: usize,
+    cfg: &FitConfig,
+    per_call: bool,
+    grid: &GaussGrid,
+    weights: &[Vec<u32>],
+) -> QubitFit {
+    let data = qubit_counts(sweep, iq);
+    let cells = (!sweep.blocks.is_empty()).then(|| block_cells(sweep, iq));
+    let qd = QubitData {
+        pooled: &data,
+        cells: cells.as_ref(),
+        per_call,
+        grid: Some(grid),
+    };
+    let calls = (!weights.is_empty()).then(|| call_counts(sweep, iq));
+    fit_qubit(sweep.qubits[iq], &qd, calls.as_ref(), weights, cfg)
+}
+
+/// The chip's noise likelihood: per call or per read, and (per call, `--noise auto`) the noise law,
+/// chosen by the likelihood summed over up to [`NOISE_SAMPLE`] qubits. Returns the record, whether to
+/// fit per call, and the model choice to fit with.
+fn choose_noise(
+    sweep: &Sweep,
+    cfg: &FitConfig,
+    grid: &GaussGrid,
+) -> (NoiseChoice, bool, ModelChoice) {
+    let per_read = |reason: String| {
+        (
+            NoiseChoice {
+                likelihood: NoiseLikelihood::PerRead,
+                reason,
+                candidates: Vec::new(),
+                qubits_compared: 0,
+            },
+            false,
+            cfg.model,
+        )
+    };
+    if cfg.noise == NoiseLikelihood::PerRead {
+        return per_read("asked for (per-read noise likelihood)".into());
+    }
+    if let Err(reason) = per_call_possible(sweep, cfg.model) {
+        return per_read(reason);
+    }
+    if cfg.noise == NoiseLikelihood::PerCall {
+        return (
+            NoiseChoice {
+                likelihood: NoiseLikelihood::PerCall,
+                reason: "asked for (per-call noise likelihood)".into(),
+                candidates: Vec::new(),
+                qubits_compared: 0,
+            },
+            true,
+            cfg.model,
+        );
+    }
+    let base = match cfg.model {
+        ModelChoice::Fixed(m) => m,
+        ModelChoice::Auto => Model::Qasa,
+    };
+    let mut cands = vec![(NoiseLikelihood::PerRead, base)];
+    match base {
+        Model::Qasa | Model::Gaussian => {
+            cands.push((NoiseLikelihood::PerCall, Model::Qasa));
+            cands.push((NoiseLikelihood::PerCall, Model::Gaussian));
+        }
+        m => cands.push((NoiseLikelihood::PerCall, m)),
+    }
+    let n_q = sweep.qubits.len();
+    let m = n_q.min(NOISE_SAMPLE);
+    let picks: Vec<usize> = (0..m).map(|i| i * n_q / m).collect();
+    let lls: Vec<Vec<Option<f64>>> = picks
+        .par_iter()
+        .map(|&iq| {
+            let data = qubit_counts(sweep, iq);
+            let cells = block_cells(sweep, iq);
+            cands
+                .iter()
+                .map(|&(lik, model)| {
+                    let qd = QubitData {
+                        pooled: &data,
+                        cells: Some(&cells),
+                        per_call: lik == NoiseLikelihood::PerCall,
+                        grid: Some(grid),
+                    };
+                    max_log_likelihood(&qd, model, cfg)
+                })
+                .collect()
+        })
+        .collect();
+    let both: Vec<&Vec<Option<f64>>> = lls.iter().filter(|v| v.iter().all(Option::is_some)).collect();
+    let candidates: Vec<NoiseCandidate> = cands
+        .iter()
+        .enumerate()
+        .map(|(c, &(likelihood, model))| NoiseCandidate {
+            likelihood,
+            model,
+            ll: both.iter().map(|v| v[c].unwrap_or(0.0)).sum(),
+        })
+        .collect();
+    let best = candidates
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.ll.total_cmp(&b.1.ll))
+        .map_or(0, |x| x.0);
+    let (lik, model) = cands[best];
+    let runner_up = candidates
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != best)
+        .map(|(_, c)| c.ll)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let reason = if both.is_empty() {
+        "no sampled qubit could be fitted with every candidate; per-read kept".to_string()
+    } else {
+        format!(
+            "highest likelihood on {} sampled qubits ({} {}, ahead by {:.1} nats)",
+            both.len(),
+            lik.name(),
+            model,
+            candidates[best].ll - runner_up
+        )
+    };
+    let (lik, model) = if both.is_empty() {
+        (NoiseLikelihood::PerRead, base)
+    } else {
+        (lik, model)
+    };
+    let per_call = lik == NoiseLikelihood::PerCall;
+    let choice = match cfg.model {
+        ModelChoice::Fixed(_) => ModelChoice::Fixed(model),
+        ModelChoice::Auto => ModelChoice::Auto,
+    };
+    (
+        NoiseChoice {
+            likelihood: lik,
+            reason,
+            candidates,
+            qubits_compared: both.len(),
+        },
+        per_call,
+        choice,
+    )
+}
+
+/// Chip-level rule for the gauge-averaging warning (docs/physics.md §3.4): gauge averaging acts on every
+/// qubit, so the warning stands only when at least half of the fitted qubits look gauge-averaged (a
+/// physical-frame qubit with b ≈ 0 and a large η looks the same on its own). Never for sweeps whose
+/// frame is known.
+fn gauge_warnings(qubits: &mut [QubitFit], frame_known: bool) {
+    let ok = qubits.iter().filter(|q| !q.status.is_failed()).count();
+    let flagged = qubits
+        .iter()
+        .filter(|q| q.warnings.contains(&FitWarning::GaugeAveraged))
+        .count();
+    if frame_known || flagged * 2 < ok {
+        for q in qubits.iter_mut() {
+            q.warnings.retain(|w| *w != FitWarning::GaugeAveraged);
+        }
+    }
 }
 
 fn median(mut v: Vec<f64>) -> Option<f64> {

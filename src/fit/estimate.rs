@@ -16,14 +16,21 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub struct Estimate {
     /// The estimate (β, b, |γ|, |η|).
     pub value: Option<f64>,
-    /// Standard error from the observed information (binomial).
+    /// Robust standard error (the fit's error method: cluster-robust sandwich over calls, or robust over
+    /// h values without per-call blocks). `None` for γ, η on their bound (see the interval).
     pub se: Option<f64>,
-    /// Standard error × sqrt(dispersion) (quasi-likelihood).
+    /// Model-based standard error: inverse observed information of the fitted likelihood.
+    pub se_model: Option<f64>,
+    /// Model-based standard error × sqrt(dispersion) (quasi-likelihood).
     pub se_scaled: Option<f64>,
-    /// Lower end of the interval.
+    /// Lower end of the robust 95 % interval.
     pub lo: Option<f64>,
-    /// Upper end of the interval.
+    /// Upper end of the robust 95 % interval.
     pub hi: Option<f64>,
+    /// Lower end of the 95 % profile-likelihood interval of the fitted likelihood (when asked).
+    pub profile_lo: Option<f64>,
+    /// Upper end of the 95 % profile-likelihood interval.
+    pub profile_hi: Option<f64>,
 }
 
 /// One statistic of an [`Estimate`]; the key in the files is `{param}{suffix}`.
@@ -31,9 +38,12 @@ pub struct Estimate {
 pub enum Stat {
     Value,
     Se,
+    SeModel,
     SeScaled,
     Lo,
     Hi,
+    ProfileLo,
+    ProfileHi,
 }
 
 impl Stat {
@@ -42,39 +52,56 @@ impl Stat {
         match self {
             Stat::Value => "",
             Stat::Se => "_se",
+            Stat::SeModel => "_se_model",
             Stat::SeScaled => "_se_scaled",
             Stat::Lo => "_lo",
             Stat::Hi => "_hi",
+            Stat::ProfileLo => "_profile_lo",
+            Stat::ProfileHi => "_profile_hi",
         }
     }
     pub fn get(self, e: &Estimate) -> Option<f64> {
         match self {
             Stat::Value => e.value,
             Stat::Se => e.se,
+            Stat::SeModel => e.se_model,
             Stat::SeScaled => e.se_scaled,
             Stat::Lo => e.lo,
             Stat::Hi => e.hi,
+            Stat::ProfileLo => e.profile_lo,
+            Stat::ProfileHi => e.profile_hi,
         }
     }
     pub fn slot(self, e: &mut Estimate) -> &mut Option<f64> {
         match self {
             Stat::Value => &mut e.value,
             Stat::Se => &mut e.se,
+            Stat::SeModel => &mut e.se_model,
             Stat::SeScaled => &mut e.se_scaled,
             Stat::Lo => &mut e.lo,
             Stat::Hi => &mut e.hi,
+            Stat::ProfileLo => &mut e.profile_lo,
+            Stat::ProfileHi => &mut e.profile_hi,
         }
     }
 }
 
-/// Layout of a [`QubitFit`](super::QubitFit): values, SEs, scaled SEs, then `lo, hi` per parameter.
+/// Layout of a [`QubitFit`](super::QubitFit): values, robust SEs, model SEs, scaled SEs, robust
+/// `lo, hi`, profile `lo, hi`.
 pub const FIT_LAYOUT: usize = 0;
 /// Layout of a [`BootstrapFit`](super::BootstrapFit): SEs, then `lo, hi` per parameter.
 pub const BOOTSTRAP_LAYOUT: usize = 1;
 
 /// The layouts, by index: groups of statistics, each written for every parameter in turn.
 const LAYOUTS: [&[&[Stat]]; 2] = [
-    &[&[Stat::Value], &[Stat::Se], &[Stat::SeScaled], &[Stat::Lo, Stat::Hi]],
+    &[
+        &[Stat::Value],
+        &[Stat::Se],
+        &[Stat::SeModel],
+        &[Stat::SeScaled],
+        &[Stat::Lo, Stat::Hi],
+        &[Stat::ProfileLo, Stat::ProfileHi],
+    ],
     &[&[Stat::Se], &[Stat::Lo, Stat::Hi]],
 ];
 
@@ -157,6 +184,6 @@ mod tests {
         assert!(v.starts_with(r#"{"beta_se":null,"b_se":0.5,"gamma_se":null,"eta_se":null,"beta_lo":null,"beta_hi":null,"b_lo""#), "{v}");
         let back: ByParam<BOOTSTRAP_LAYOUT> = serde_json::from_str(&v).unwrap();
         assert_eq!(back, e);
-        assert_eq!(ByParam::<FIT_LAYOUT>::keys().count(), 20);
+        assert_eq!(ByParam::<FIT_LAYOUT>::keys().count(), 32);
     }
 }

@@ -3,7 +3,7 @@
 use super::objective::{to_params, to_phi, Likelihood};
 use super::solver::{maximize, Solution, SolverOptions, StopReason};
 use super::start::starts;
-use crate::model::{Model, Param, Params, QubitCounts};
+use crate::model::{Model, Param, Params};
 
 /// Best solution over the starts.
 #[derive(Clone, Copy, Debug)]
@@ -16,24 +16,20 @@ pub struct MultiStart {
     pub agreeing: usize,
 }
 
-/// Fits `model` from each start in [`starts`] plus `extra` (e.g. a nested model's optimum, tried first)
+/// Fits `model` (likelihood `obj`) from each start in [`starts`] plus `extra` (e.g. a nested model's optimum, tried first)
 /// and keeps the converged solution with the highest ℓ (any solution if none converged).
 ///
 /// Unless `all_starts`, the alternative starts run only when the first one does not converge or ends
 /// near γ = 0 or η = 0 (|θ| < 1e-3, the region of the saddle trap of physics.md §3), and stop as soon as
 /// the second (high-noise) start reaches the same ℓ; a well-posed qubit costs one start.
 pub fn fit_model(
+    obj: &Likelihood<'_>,
     model: Model,
-    data: &QubitCounts,
     guess: &Params,
     extra: Option<&Params>,
     opts: &SolverOptions,
     all_starts: bool,
 ) -> MultiStart {
-    let obj = Likelihood {
-        kind: model.noise(),
-        data,
-    };
     let free = model.free();
     let mut list = starts(model, guess);
     if let Some(e) = extra {
@@ -77,7 +73,7 @@ pub fn fit_model(
                 },
             );
         }
-        let sol = maximize(&obj, to_phi(&start), free, opts);
+        let sol = maximize(obj, to_phi(&start), free, opts);
         iterations += sol.iterations;
         sols.push(sol);
         if all_starts || sol.stop != StopReason::Converged {

@@ -2,19 +2,57 @@
 //! observed-information errors, dispersion, profile intervals → status → bootstrap → warnings.
 
 use super::bootstrap::{bootstrap_qubit, CallCounts};
+use super::robust::{robust_errors, ErrorMethod};
 use super::config::{FitConfig, ModelChoice, ProfileMode};
 use super::linalg::spd_inverse;
 use super::multistart::{fit_model, MultiStart};
-use super::objective::{to_natural, to_params, Likelihood};
+use super::objective::{to_natural, to_params};
 use super::profile::profile_interval;
 use super::result::{FailReason, FitStatus, ModelScore, QubitFit};
 use super::select::{best_by_bic, score};
+use super::objective::Likelihood;
 use super::solver::{maximize, StopReason};
 use super::start::data_guess;
 use super::warnings::FitWarning;
+use crate::model::calls::GaussGrid;
 use crate::model::{
     log_likelihood, saturated_log_likelihood, LogLik, Model, Order, Param, Params, QubitCounts,
 };
+
+/// One qubit's data as the fit sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct QubitData<'a> {
+    /// Counts pooled over calls, per h.
+    pub pooled: &'a QubitCounts,
+    /// Per-call block cells `(h, k, n)` grouped by h, when the sweep has blocks: the clusters of the
+    /// robust errors, and the data of the per-call likelihood.
+    pub cells: Option<&'a QubitCounts>,
+    /// Fit the per-call likelihood over `cells` (each cell one call).
+    pub per_call: bool,
+    /// z grid of the Gaussian per-call law.
+    pub grid: Option<&'a GaussGrid>,
+}
+
+impl<'a> QubitData<'a> {
+    /// Pooled counts only.
+    pub fn pooled(pooled: &'a QubitCounts) -> Self {
+        QubitData {
+            pooled,
+            cells: None,
+            per_call: false,
+            grid: None,
+        }
+    }
+    /// The likelihood `model` is fitted with.
+    pub fn likelihood(&self, model: Model) -> Likelihood<'a> {
+        Likelihood {
+            kind: model.noise(),
+            data: self.pooled,
+            cells: self.cells.filter(|_| self.per_call),
+            grid: self.grid,
+        }
+    }
+}
 
 /// |θ| below this counts as on the bound θ = 0 (γ, η).
 pub const BOUND_TOL: f64 = 1e-7;
@@ -26,11 +64,12 @@ pub const BOUND_TOL: f64 = 1e-7;
 /// maximum) → status → bootstrap → [`add_warnings`].
 pub fn fit_qubit(
     qubit: u32,
-    data: &QubitCounts,
+    qd: &QubitData<'_>,
     calls: Option<&CallCounts>,
     weights: &[Vec<u32>],
     cfg: &FitConfig,
 ) -> QubitFit {
+    let data = qd.pooled;
     let default_model = match cfg.model {
         ModelChoice::Fixed(m) => m,
         ModelChoice::Auto => Model::Qasa,
@@ -45,8 +84,11 @@ pub fn fit_qubit(
         Ok(c) => c,
         Err((reason, detail)) => return fail(reason, detail),
     };
-    let fits = fit_candidates(data, &candidates, cfg);
-    let chosen = best_by_bic(&fits.comparison).unwrap_or(default_model);
+    let fits = fit_candidates(qd, &candidates, cfg);
+    let (chosen, indistinguishable) = match best_by_bic(&fits.comparison) {
+        Some((m, alike)) => (m, alike),
+        None => (default_model, Vec::new()),
+    };
     let Some((model, ms)) = fits
         .fits
         .iter()
@@ -61,6 +103,7 @@ pub fn fit_qubit(
     };
     let mut out = QubitFit::failed(qubit, model, FailReason::NonFiniteLikelihood, String::new());
     out.comparison = fits.comparison;
+    out.indistinguishable = indistinguishable;
     out.iterations = fits.iterations;
     out.starts = ms.starts;
     out.starts_agreeing = ms.agreeing;
@@ -71,7 +114,7 @@ pub fn fit_qubit(
         add_warnings(&mut out, data, model);
         return out;
     }
-    let phi = refine(&mut out, data, model, &ms, cfg);
+    let phi = refine(&mut out, qd, model, &ms, cfg);
     let at: Vec<Param> = Param::EVEN
         .into_iter()
         .filter(|&p| model.fits(p) && phi[p.index()].abs() < BOUND_TOL)
@@ -82,10 +125,19 @@ pub fn fit_qubit(
         FitStatus::OnBound { at }
     };
     if let (Some(c), true) = (calls, !weights.is_empty()) {
-        out.bootstrap = Some(bootstrap_qubit(model, c, weights, phi, &cfg.solver));
+        out.bootstrap = Some(bootstrap_qubit(model, qd, c, weights, phi, &cfg.solver));
     }
     add_warnings(&mut out, data, model);
     out
+}
+
+/// The maximised ℓ of one model on one qubit (None when its counts cannot be fitted or the fit did not
+/// converge): the chip's noise-likelihood comparison.
+pub fn max_log_likelihood(qd: &QubitData<'_>, model: Model, cfg: &FitConfig) -> Option<f64> {
+    check_counts(0, qd.pooled, ModelChoice::Fixed(model), model).ok()?;
+    let fits = fit_candidates(qd, &[model], cfg);
+    let ms = &fits.fits.first()?.1;
+    (ms.best.stop == StopReason::Converged).then_some(ms.best.ll)
 }
 
 /// Checks one qubit's counts; returns the candidate models that its data can identify, or why it
@@ -146,12 +198,20 @@ struct Candidates {
 }
 
 /// Fits the candidates in order; a converged nested model warm-starts the next.
-fn fit_candidates(data: &QubitCounts, candidates: &[Model], cfg: &FitConfig) -> Candidates {
+fn fit_candidates(qd: &QubitData<'_>, candidates: &[Model], cfg: &FitConfig) -> Candidates {
+    let data = qd.pooled;
     let guess = data_guess(data);
     let mut fits: Vec<(Model, MultiStart)> = Vec::new();
     let mut prev: Option<Params> = None;
     for &m in candidates {
-        let ms = fit_model(m, data, &guess, prev.as_ref(), &cfg.solver, cfg.all_starts);
+        let ms = fit_model(
+            &qd.likelihood(m),
+            m,
+            &guess,
+            prev.as_ref(),
+            &cfg.solver,
+            cfg.all_starts,
+        );
         if ms.best.stop == StopReason::Converged {
             prev = Some(to_params(&ms.best.phi));
         }
@@ -164,7 +224,14 @@ fn fit_candidates(data: &QubitCounts, candidates: &[Model], cfg: &FitConfig) -> 
             .filter(|f| f.1.best.stop == StopReason::Converged)
             .map(|f| (f.0, f.1.best.ll))
             .collect();
-        score(&ok, data.total_reads())
+        // quasi-likelihood scaling of pooled ℓ by the dispersion of the largest model (the per-call
+        // likelihood describes the over-dispersion itself)
+        let phi = if qd.per_call {
+            1.0
+        } else {
+            dispersion_of(&fits, data).max(1.0)
+        };
+        score(&ok, data.total_reads(), phi)
     } else {
         Vec::new()
     };
@@ -195,17 +262,15 @@ fn unconverged(out: &mut QubitFit, ms: &MultiStart, cfg: &FitConfig) {
 /// everything recomputed. Returns the final maximum (working coordinates).
 fn refine(
     out: &mut QubitFit,
-    data: &QubitCounts,
+    qd: &QubitData<'_>,
     model: Model,
     ms: &MultiStart,
     cfg: &FitConfig,
 ) -> [f64; 4] {
+    let data = qd.pooled;
     let mut phi = ms.best.phi;
     let mut ll = ms.best.ll;
-    let obj = Likelihood {
-        kind: model.noise(),
-        data,
-    };
+    let obj = qd.likelihood(model);
     let free = model.free();
     snap_to_bound(&obj, free, &mut phi, &mut ll);
     let mut refits = 0;
@@ -219,9 +284,15 @@ fn refine(
         let e = if final_eval.is_some_and(|(f, _)| f == phi) {
             final_eval.map_or_else(LogLik::default, |(_, ev)| to_natural(&ev, p.beta))
         } else {
-            log_likelihood(model.noise(), &p, data, Order::Hessian)
+            obj.natural(&p, Order::Hessian)
         };
-        let cov = observed_errors(out, &e, data, model, ll_sat);
+        // goodness of fit of the mean response on the pooled counts
+        let pooled = if qd.per_call {
+            log_likelihood(model.noise(), &p, data, Order::Value)
+        } else {
+            e
+        };
+        let cov = observed_errors(out, &e, &pooled, data, model, ll_sat);
         let (iv, better) = profile_all(out, &obj, model, phi, ll, &p, cov.as_ref(), cfg);
         if let Some((bphi, _)) = better {
             if refits < 2 {
@@ -241,10 +312,46 @@ fn refine(
         }
         for prm in Param::ALL {
             let est = &mut out.params[prm];
-            (est.lo, est.hi) = iv[prm.index()];
+            (est.profile_lo, est.profile_hi) = iv[prm.index()];
         }
+        robust(out, qd, &obj, &p, model);
         return phi;
     }
+}
+
+/// The default errors: the robust sandwich over the block cells (or the h values).
+fn robust(out: &mut QubitFit, qd: &QubitData<'_>, obj: &Likelihood<'_>, p: &Params, model: Model) {
+    let clusters = qd.cells.unwrap_or(qd.pooled);
+    out.error_method = Some(if qd.cells.is_some() {
+        ErrorMethod::ClusterRobustCalls
+    } else {
+        ErrorMethod::RobustH
+    });
+    if let Some(r) = robust_errors(obj, clusters, p, model) {
+        for prm in Param::ALL {
+            let est = &mut out.params[prm];
+            est.se = r.se[prm.index()];
+            (est.lo, est.hi) = r.interval[prm.index()];
+        }
+        out.clusters = r.clusters;
+        out.critical_value = Some(r.critical);
+    }
+}
+
+/// The dispersion of the largest converged candidate's fit on the pooled counts.
+fn dispersion_of(fits: &[(Model, MultiStart)], data: &QubitCounts) -> f64 {
+    fits.iter()
+        .filter(|f| f.1.best.stop == StopReason::Converged)
+        .max_by_key(|f| f.0.n_params())
+        .map_or(1.0, |(m, ms)| {
+            let e = log_likelihood(m.noise(), &to_params(&ms.best.phi), data, Order::Value);
+            let dof = data.len() as f64 - m.n_params() as f64;
+            if dof > 0.0 {
+                e.pearson_chi2 / dof
+            } else {
+                1.0
+            }
+        })
 }
 
 /// Standard errors from the observed information `-H` (natural coordinates, evaluation `e`), the
@@ -253,6 +360,7 @@ fn refine(
 fn observed_errors(
     out: &mut QubitFit,
     e: &LogLik,
+    pooled: &LogLik,
     data: &QubitCounts,
     model: Model,
     ll_sat: f64,
@@ -266,10 +374,10 @@ fn observed_errors(
     }
     let idx: Vec<usize> = (0..4).filter(|&i| free[i]).collect();
     let cov = spd_inverse(&neg, &idx);
-    out.deviance = Some(2.0 * (ll_sat - e.ll));
-    out.pearson_chi2 = Some(e.pearson_chi2);
+    out.deviance = Some(2.0 * (ll_sat - pooled.ll));
+    out.pearson_chi2 = Some(pooled.pearson_chi2);
     out.dof = data.len() as i64 - model.n_params() as i64;
-    out.dispersion = (out.dof > 0).then(|| e.pearson_chi2 / out.dof as f64);
+    out.dispersion = (out.dof > 0).then(|| pooled.pearson_chi2 / out.dof as f64);
     let sf = out.dispersion.map(f64::sqrt);
     for prm in Param::ALL {
         let i = prm.index();
@@ -278,7 +386,7 @@ fn observed_errors(
             .map(|c| c[i][i].sqrt())
             .filter(|s| s.is_finite());
         let est = &mut out.params[prm];
-        est.se = se;
+        est.se_model = se;
         est.se_scaled = se.zip(sf).map(|(a, b)| a * b);
     }
     cov
@@ -329,7 +437,10 @@ fn profile_all(
             ProfileMode::None => false,
             ProfileMode::All => true,
             ProfileMode::Bounds => {
-                prm.is_even() && out.se(prm).is_none_or(|s| phi[j].abs() < 2.0 * s)
+                prm.is_even()
+                    && out.params[prm]
+                        .se_model
+                        .is_none_or(|s| phi[j].abs() < 2.0 * s)
             }
         };
         if !want {

@@ -1,6 +1,7 @@
 //! Result types of a fit: plain serde structs, units in the docs (schema: `schemas/fit.schema.json`).
 
-use super::config::FitConfig;
+use super::config::{FitConfig, NoiseLikelihood};
+use super::robust::ErrorMethod;
 pub use super::estimate::{ByParam, Estimate, Stat, BOOTSTRAP_LAYOUT, FIT_LAYOUT};
 use super::warnings::FitWarning;
 use crate::model::{Model, Param};
@@ -93,13 +94,16 @@ pub struct ModelScore {
 }
 
 /// Block-bootstrap summary of one qubit (reported |γ|, |η|): per parameter the standard deviation of
-/// the replicates (`*_se`) and their 2.5 % and 97.5 % percentiles (`*_lo`, `*_hi`).
+/// the replicates × sqrt(B/(B-1)) (`*_se`) and the 95 % interval `θ̂ ± t_{B-1} se` (`*_lo`, `*_hi`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BootstrapFit {
     /// Replicates requested.
     pub reps: usize,
     /// Replicates whose fit failed (excluded).
     pub failed: usize,
+    /// Blocks resampled in each replicate (B).
+    #[serde(default)]
+    pub blocks: usize,
     #[serde(flatten)]
     pub params: ByParam<BOOTSTRAP_LAYOUT>,
 }
@@ -141,6 +145,19 @@ pub struct QubitFit {
     pub bootstrap: Option<BootstrapFit>,
     /// Model comparison (empty unless `--model auto`).
     pub comparison: Vec<ModelScore>,
+    /// Models of the comparison that the data do not distinguish from the chosen one (BIC within 2;
+    /// the simplest was chosen). Empty when the choice is clear or there was no comparison.
+    #[serde(default)]
+    pub indistinguishable: Vec<Model>,
+    /// Where `*_se`, `*_lo`, `*_hi` come from (none for failed qubits).
+    #[serde(default)]
+    pub error_method: Option<ErrorMethod>,
+    /// Clusters of the robust errors (block cells, or h values).
+    #[serde(default)]
+    pub clusters: usize,
+    /// Critical value `t_{C-1}(0.975)` of the robust 95 % intervals.
+    #[serde(default)]
+    pub critical_value: Option<f64>,
     pub warnings: Vec<FitWarning>,
 }
 
@@ -165,6 +182,10 @@ impl QubitFit {
             starts_agreeing: 0,
             bootstrap: None,
             comparison: Vec::new(),
+            indistinguishable: Vec::new(),
+            error_method: None,
+            clusters: 0,
+            critical_value: None,
             warnings: Vec::new(),
         }
     }
@@ -176,11 +197,11 @@ impl QubitFit {
     pub fn value(&self, p: Param) -> Option<f64> {
         self.params[p].value
     }
-    /// The standard error of `p` written in the `*_se` columns.
+    /// The robust standard error of `p` (the `*_se` columns).
     pub fn se(&self, p: Param) -> Option<f64> {
         self.params[p].se
     }
-    /// The interval `(lo, hi)` of `p` written in the `*_lo`, `*_hi` columns.
+    /// The robust 95 % interval `(lo, hi)` of `p` (the `*_lo`, `*_hi` columns).
     pub fn interval(&self, p: Param) -> (Option<f64>, Option<f64>) {
         (self.params[p].lo, self.params[p].hi)
     }
@@ -235,11 +256,49 @@ pub struct FitSummary {
     pub failures: Vec<(FailReason, usize)>,
 }
 
+/// One candidate of the chip's noise-likelihood choice.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoiseCandidate {
+    pub likelihood: NoiseLikelihood,
+    pub model: Model,
+    /// ℓ summed over the compared qubits (count form; per read and per call on the same per-call
+    /// counts, so they compare), nats.
+    pub ll: f64,
+}
+
+/// Which noise likelihood the chip was fitted with, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoiseChoice {
+    /// `per_read` or `per_call`.
+    pub likelihood: NoiseLikelihood,
+    pub reason: String,
+    /// The candidates compared (empty when there was no choice).
+    pub candidates: Vec<NoiseCandidate>,
+    /// Qubits the comparison used.
+    pub qubits_compared: usize,
+}
+
+/// What the `*_se`, `*_lo`, `*_hi` of every qubit are.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorSummary {
+    pub method: ErrorMethod,
+    /// Confidence level of every interval (two-sided).
+    pub confidence_level: f64,
+    pub description: String,
+}
+
 /// The fit of a whole sweep (`fit.json`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FitResult {
     pub meta: FitMeta,
     pub config: FitConfig,
+    /// The noise likelihood used.
+    pub noise: NoiseChoice,
+    /// The default error method and confidence level.
+    pub errors: ErrorSummary,
     pub qubits: Vec<QubitFit>,
     pub summary: FitSummary,
+    /// The fit against a truth file (`qasa fit --truth`), when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truth_check: Option<super::check::TruthCheck>,
 }

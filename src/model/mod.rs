@@ -5,11 +5,13 @@
 //!   first and second derivatives with respect to `(β, b, γ, η)`.
 //! - [`likelihood`]: the binomial log-likelihood in count form, its derivatives, Pearson χ², deviance and
 //!   the Fisher information.
+//! - [`calls`]: the per-call likelihood, in which the reads of one call share one noise draw.
 //! - [`Model`]: the nested models `gibbs ⊂ bias ⊂ noise ⊂ qasa` and the `gaussian` alternative.
 
 // Small fixed-size numeric kernels read best with index loops.
 #![allow(clippy::needless_range_loop)]
 
+pub mod calls;
 pub mod likelihood;
 mod params;
 pub mod response;
@@ -20,4 +22,5 @@ pub use likelihood::{
     LogLik, QubitCounts, P_MIN,
 };
 pub use params::{Model, NoiseKind, Param, Params};
-pub use response::{magnetization, p_down, response, Order, Response};
+pub use calls::{call_log_likelihood, for_each_call};
+pub use response::{branch_response, magnetization, p_down, response, Order, Response};

@@ -113,6 +113,14 @@ pub fn response(kind: NoiseKind, params: &Params, h: f64, order: Order) -> Respo
     acc
 }
 
+/// `p_down` of one noise branch: the field `h + b + e` with the noise offset `e = de · η` held fixed (one
+/// call's draw, docs/physics.md §3.5), with derivatives with respect to `[β, b, γ, η]` (`∂e/∂η = de`).
+pub fn branch_response(params: &Params, h: f64, e: f64, de: f64, order: Order) -> Response {
+    let mut acc = Response::default();
+    branch(params, h, e, de, 1.0, order, &mut acc);
+    acc
+}
+
 /// Adds `w ×` one branch with noise offset `e` (`de = ∂e/∂η`) to `acc` (all halved: p = (1+m)/2).
 #[inline]
 fn branch(pr: &Params, h: f64, e: f64, de: f64, w: f64, order: Order, acc: &mut Response) {

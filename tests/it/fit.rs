@@ -63,6 +63,7 @@ fn synth(
             finished_at: None,
             tool_version: qasa::TOOL_VERSION.to_string(),
             seed: Some(seed),
+            calls_per_block: Some(1),
         },
         h: h.to_vec(),
         qubits: (0..nq as u32).collect(),
