@@ -19,7 +19,9 @@
 //! regular, also on the bound θ = 0; `∂p/∂ζ = ∂p/∂θ / (2θ)`, and `½ ∂²p/∂θ²` at θ = 0), and their
 //! interval is the Wald interval in ζ mapped back, `[sqrt(max(0, ζ̂ - t se_ζ)), sqrt(ζ̂ + t se_ζ)]`. On
 //! the bound that is the one-sided interval `[0, sqrt(t se_ζ)]`, and the other parameters' errors keep
-//! the uncertainty of ζ (in θ coordinates it would be conditioned away).
+//! the uncertainty of ζ (in θ coordinates it would be conditioned away); their intervals are centred on
+//! the unconstrained maximum of the quadratic approximation (one scoring step `B⁻¹ Σ s_c` from the
+//! fit), since the constrained estimate is biased when the true θ > 0.
 
 use super::linalg::spd_inverse;
 use super::objective::Likelihood;
@@ -115,18 +117,16 @@ fn add_outer(m: &mut [[f64; 4]; 4], a: &[f64; 4], b: &[f64; 4], w: f64) {
 }
 
 /// Bread and meat of the per-read (binomial) likelihood over the clusters `cells` (grouped by h).
-fn per_read_parts(
-    lik: &Likelihood<'_>,
-    cells: &QubitCounts,
-    p: &Params,
-    model: Model,
-) -> ([[f64; 4]; 4], [[f64; 4]; 4]) {
+/// Bread, meat and the summed score (all in ψ coordinates).
+type Parts = ([[f64; 4]; 4], [[f64; 4]; 4], [f64; 4]);
+
+fn per_read_parts(lik: &Likelihood<'_>, cells: &QubitCounts, p: &Params, model: Model) -> Parts {
     let order = if on_bound(p, model) {
         Order::Hessian
     } else {
         Order::Gradient
     };
-    let (mut bread, mut meat) = ([[0.0; 4]; 4], [[0.0; 4]; 4]);
+    let (mut bread, mut meat, mut score) = ([[0.0; 4]; 4], [[0.0; 4]; 4], [0.0; 4]);
     let mut i = 0;
     while i < cells.len() {
         let h = cells.h[i];
@@ -141,32 +141,31 @@ fn per_read_parts(
         for c in i..end {
             let w = (cells.k[c] - cells.n[c] * pp) / (pp * qq);
             add_outer(&mut meat, &dpsi, &dpsi, w * w);
+            for j in 0..4 {
+                score[j] += w * dpsi[j];
+            }
         }
         i = end;
     }
-    (bread, meat)
+    (bread, meat, score)
 }
 
 /// Bread and meat of the per-call likelihood over its cells.
-fn per_call_parts(
-    lik: &Likelihood<'_>,
-    cells: &QubitCounts,
-    p: &Params,
-    model: Model,
-) -> ([[f64; 4]; 4], [[f64; 4]; 4]) {
+fn per_call_parts(lik: &Likelihood<'_>, cells: &QubitCounts, p: &Params, model: Model) -> Parts {
     let bound = on_bound(p, model);
-    let (mut hess, mut meat) = ([[0.0; 4]; 4], [[0.0; 4]; 4]);
+    let (mut hess, mut meat, mut score) = ([[0.0; 4]; 4], [[0.0; 4]; 4], [0.0; 4]);
     for_each_call(lik.kind, p, cells, lik.grid, Order::Hessian, |_, e| {
         let s = to_psi(&e.grad, std::array::from_fn(|j| e.hess[j][j]), p, model);
         add_outer(&mut meat, &s, &s, 1.0);
         for i in 0..4 {
+            score[i] += s[i];
             for j in 0..4 {
                 hess[i][j] += e.hess[i][j];
             }
         }
     });
     if bound {
-        return (meat, meat);
+        return (meat, meat, score);
     }
     // -H in ψ coordinates (the gradient vanishes at the interior maximum)
     let scale: [f64; 4] = std::array::from_fn(|j| {
@@ -178,7 +177,7 @@ fn per_call_parts(
         }
     });
     let bread = std::array::from_fn(|i| std::array::from_fn(|j| -hess[i][j] * scale[i] * scale[j]));
-    (bread, meat)
+    (bread, meat, score)
 }
 
 /// The robust errors of the fit `p` of `model` under `lik`; the clusters are `clusters` (per-read
@@ -195,7 +194,7 @@ pub fn robust_errors(
     if c < 2 {
         return None;
     }
-    let (bread, meat) = match lik.cells {
+    let (bread, meat, score) = match lik.cells {
         Some(cells) => per_call_parts(lik, cells, p, model),
         None => per_read_parts(lik, clusters, p, model),
     };
@@ -219,6 +218,14 @@ pub fn robust_errors(
         }
     }
     let t = critical_value(c - 1)?;
+    // On the bound the estimate of the other parameters is conditioned on θ = 0; their intervals are
+    // centred on the unconstrained maximum of the quadratic approximation instead (one scoring step
+    // from the fit, which moves ζ below 0), whose sampling distribution is normal.
+    let shift: [f64; 4] = if on_bound(p, model) {
+        std::array::from_fn(|i| (0..4).map(|k| binv[i][k] * score[k]).sum())
+    } else {
+        [0.0; 4]
+    };
     let mut out = Robust {
         se: [None; 4],
         interval: [(None, None); 4],
@@ -237,7 +244,8 @@ pub fn robust_errors(
             out.interval[j] = (Some((z - t * s).max(0.0).sqrt()), Some((z + t * s).sqrt()));
             out.se[j] = (a > TINY).then(|| s / (2.0 * a));
         } else {
-            out.interval[j] = (Some(x - t * s), Some(x + t * s));
+            let centre = x + shift[j];
+            out.interval[j] = (Some(centre - t * s), Some(centre + t * s));
             out.se[j] = Some(s);
         }
     }
