@@ -201,7 +201,10 @@ pub fn summary_lines(res: &FitResult, out: &Path) -> Vec<String> {
         s.converged, s.on_bound, s.failed
     );
     if s.failed > 0 {
-        status.push_str(&format!(" ({} of {} qubits not fitted)", s.failed, s.n_qubits));
+        status.push_str(&format!(
+            " ({} of {} qubits not fitted)",
+            s.failed, s.n_qubits
+        ));
     }
     lines.push(status);
     for (reason, n) in &s.failures {

@@ -8,8 +8,8 @@
 
 use super::objective::to_params;
 use super::qubit::QubitData;
-use super::robust::critical_value;
 use super::result::{BootstrapFit, ByParam, Estimate};
+use super::robust::critical_value;
 use super::solver::{maximize, SolverOptions, StopReason};
 use crate::model::{Model, Param, QubitCounts};
 use rand::{Rng, SeedableRng};

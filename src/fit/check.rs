@@ -74,7 +74,10 @@ const KINDS: [(&str, Interval); 4] = [
         let e = q.estimate(p);
         let (v, s) = e.value.zip(e.se_model)?;
         let lo = v - 1.959963984540054 * s;
-        Some((if p.is_even() { lo.max(0.0) } else { lo }, v + 1.959963984540054 * s))
+        Some((
+            if p.is_even() { lo.max(0.0) } else { lo },
+            v + 1.959963984540054 * s,
+        ))
     }),
     ("profile", |q, p| {
         let e = q.estimate(p);

@@ -312,7 +312,10 @@ fn choose_noise(
                 .collect()
         })
         .collect();
-    let both: Vec<&Vec<Option<f64>>> = lls.iter().filter(|v| v.iter().all(Option::is_some)).collect();
+    let both: Vec<&Vec<Option<f64>>> = lls
+        .iter()
+        .filter(|v| v.iter().all(Option::is_some))
+        .collect();
     let candidates: Vec<NoiseCandidate> = cands
         .iter()
         .enumerate()

@@ -24,8 +24,8 @@ pub mod multistart;
 pub mod objective;
 pub mod profile;
 pub mod qubit;
-pub mod robust;
 pub mod result;
+pub mod robust;
 pub mod select;
 pub mod solver;
 pub mod start;
@@ -36,11 +36,11 @@ pub use chip::{fit_sweep, fit_sweep_with_progress, qubit_counts, validate};
 pub use config::{FitConfig, ModelChoice, NoiseLikelihood, ProfileMode};
 pub use export::{write_params_csv, write_qasa_csv, PARAMS_CSV_HEADER, QASA_CSV_HEADER};
 pub use qubit::{fit_qubit, QubitData};
-pub use robust::{ErrorMethod, CONFIDENCE};
 pub use result::{
     BootstrapFit, ByParam, ErrorSummary, Estimate, FailReason, FitMeta, FitResult, FitStatus,
     FitSummary, ModelScore, NoiseCandidate, NoiseChoice, QubitFit, Stat,
 };
+pub use robust::{ErrorMethod, CONFIDENCE};
 pub use solver::{SolverOptions, StopReason};
 pub use warnings::FitWarning;
 

@@ -2,15 +2,15 @@
 //! observed-information errors, dispersion, profile intervals → status → bootstrap → warnings.
 
 use super::bootstrap::{bootstrap_qubit, CallCounts};
-use super::robust::{robust_errors, ErrorMethod};
 use super::config::{FitConfig, ModelChoice, ProfileMode};
 use super::linalg::spd_inverse;
 use super::multistart::{fit_model, MultiStart};
+use super::objective::Likelihood;
 use super::objective::{to_natural, to_params};
 use super::profile::profile_interval;
 use super::result::{FailReason, FitStatus, ModelScore, QubitFit};
+use super::robust::{robust_errors, ErrorMethod};
 use super::select::{best_by_bic, score};
-use super::objective::Likelihood;
 use super::solver::{maximize, StopReason};
 use super::start::data_guess;
 use super::warnings::FitWarning;
@@ -246,9 +246,21 @@ fn fit_candidates(qd: &QubitData<'_>, candidates: &[Model], cfg: &FitConfig) -> 
 fn unconverged(out: &mut QubitFit, ms: &MultiStart, cfg: &FitConfig) {
     let qubit = out.qubit;
     let (reason, detail) = match ms.best.stop {
-        StopReason::IterationLimit => (FailReason::IterationLimit, format!("qubit {qubit}: no convergence in {} iterations; raise the limit or check the data", cfg.solver.max_iter)),
-        StopReason::Stalled => (FailReason::Stalled, format!("qubit {qubit}: no step improved the likelihood")),
-        _ => (FailReason::NonFiniteLikelihood, format!("qubit {qubit}: likelihood not finite at any starting point")),
+        StopReason::IterationLimit => (
+            FailReason::IterationLimit,
+            format!(
+                "qubit {qubit}: no convergence in {} iterations; raise the limit or check the data",
+                cfg.solver.max_iter
+            ),
+        ),
+        StopReason::Stalled => (
+            FailReason::Stalled,
+            format!("qubit {qubit}: no step improved the likelihood"),
+        ),
+        _ => (
+            FailReason::NonFiniteLikelihood,
+            format!("qubit {qubit}: likelihood not finite at any starting point"),
+        ),
     };
     out.status = FitStatus::Failed { reason, detail };
     if ms.best.ll.is_finite() {

@@ -1,8 +1,8 @@
 //! Result types of a fit: plain serde structs, units in the docs (schema: `schemas/fit.schema.json`).
 
 use super::config::{FitConfig, NoiseLikelihood};
-use super::robust::ErrorMethod;
 pub use super::estimate::{ByParam, Estimate, Stat, BOOTSTRAP_LAYOUT, FIT_LAYOUT};
+use super::robust::ErrorMethod;
 use super::warnings::FitWarning;
 use crate::model::{Model, Param};
 use crate::sweep::SweepMeta;

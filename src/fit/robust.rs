@@ -234,7 +234,7 @@ pub fn robust_errors(
     };
     for prm in Param::ALL {
         let j = prm.index();
-        if !model.fits(prm) || !(v[j][j].is_finite() && v[j][j] >= 0.0) {
+        if !(model.fits(prm) && v[j][j].is_finite() && v[j][j] >= 0.0) {
             continue;
         }
         let s = v[j][j].sqrt();

@@ -124,7 +124,11 @@ mod tests {
         assert_eq!(best_by_bic(&s).map(|b| b.0), Some(Model::Gibbs));
         assert_eq!(s[1].lr_vs, Some(Model::Gibbs));
         // η̂ = 0: qasa and gaussian reach the same ℓ; the two-point model is kept, both reported
-        let s = score(&[(Model::Qasa, -50.0), (Model::Gaussian, -50.0 + 1e-9)], 1e5, 1.0);
+        let s = score(
+            &[(Model::Qasa, -50.0), (Model::Gaussian, -50.0 + 1e-9)],
+            1e5,
+            1.0,
+        );
         assert_eq!(
             best_by_bic(&s),
             Some((Model::Qasa, vec![Model::Qasa, Model::Gaussian]))

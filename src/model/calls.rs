@@ -187,8 +187,8 @@ fn cell_derivatives(
             let bb = -k * ip * ip - nk * iq * iq;
             for x in 0..4 {
                 for y in x..4 {
-                    hs[x][y] += pi
-                        * (bb * b.r.dp[x] * b.r.dp[y] + aa * b.r.d2p[x][y] + ga[x] * ga[y]);
+                    hs[x][y] +=
+                        pi * (bb * b.r.dp[x] * b.r.dp[y] + aa * b.r.d2p[x][y] + ga[x] * ga[y]);
                 }
             }
         }
@@ -249,21 +249,41 @@ mod tests {
         let grid = GaussGrid::with_step(0.1);
         for kind in [NoiseKind::TwoPoint, NoiseKind::Gaussian] {
             let p = [6.0, 0.01, 0.07, 0.03];
-            let e = call_log_likelihood(kind, &Params::from_array(p), &d, Some(&grid), Order::Hessian);
+            let e = call_log_likelihood(
+                kind,
+                &Params::from_array(p),
+                &d,
+                Some(&grid),
+                Order::Hessian,
+            );
             for i in 0..4 {
                 let step = 1e-6 * p[i].abs().max(1e-2);
                 let (mut lo, mut hi) = (p, p);
                 lo[i] -= step;
                 hi[i] += step;
                 let f = |x: [f64; 4]| {
-                    call_log_likelihood(kind, &Params::from_array(x), &d, Some(&grid), Order::Gradient)
+                    call_log_likelihood(
+                        kind,
+                        &Params::from_array(x),
+                        &d,
+                        Some(&grid),
+                        Order::Gradient,
+                    )
                 };
                 let (el, eh) = (f(lo), f(hi));
                 let num = (eh.ll - el.ll) / (2.0 * step);
-                assert!((num - e.grad[i]).abs() < 1e-5 * (1.0 + num.abs()), "{kind:?} grad {i}: {num} vs {}", e.grad[i]);
+                assert!(
+                    (num - e.grad[i]).abs() < 1e-5 * (1.0 + num.abs()),
+                    "{kind:?} grad {i}: {num} vs {}",
+                    e.grad[i]
+                );
                 for j in 0..4 {
                     let num = (eh.grad[j] - el.grad[j]) / (2.0 * step);
-                    assert!((num - e.hess[i][j]).abs() < 1e-4 * (1.0 + num.abs()), "{kind:?} hess {i}{j}: {num} vs {}", e.hess[i][j]);
+                    assert!(
+                        (num - e.hess[i][j]).abs() < 1e-4 * (1.0 + num.abs()),
+                        "{kind:?} hess {i}{j}: {num} vs {}",
+                        e.hess[i][j]
+                    );
                 }
             }
         }
@@ -272,7 +292,13 @@ mod tests {
     #[test]
     fn one_read_per_call_is_the_pooled_binomial() {
         // n = 1: a mixture of Bernoullis is a Bernoulli of the mean response.
-        let d = QubitCounts::from_triples([(-0.1, 0, 1), (-0.1, 1, 1), (0.05, 1, 1), (0.3, 1, 1), (0.3, 0, 1)]);
+        let d = QubitCounts::from_triples([
+            (-0.1, 0, 1),
+            (-0.1, 1, 1),
+            (0.05, 1, 1),
+            (0.3, 1, 1),
+            (0.3, 0, 1),
+        ]);
         let p = Params::new(7.0, 0.02, 0.1, 0.04);
         let per_call = call_log_likelihood(NoiseKind::TwoPoint, &p, &d, None, Order::Value).ll;
         let pooled = log_likelihood(NoiseKind::TwoPoint, &p, &d, Order::Value).ll;

@@ -17,10 +17,10 @@ mod params;
 pub mod response;
 mod stable;
 
+pub use calls::{call_log_likelihood, for_each_call};
 pub use likelihood::{
     fisher_information, goodness_of_fit, log_likelihood, saturated_log_likelihood, GoodnessOfFit,
     LogLik, QubitCounts, P_MIN,
 };
 pub use params::{Model, NoiseKind, Param, Params};
-pub use calls::{call_log_likelihood, for_each_call};
 pub use response::{branch_response, magnetization, p_down, response, Order, Response};
