@@ -215,7 +215,7 @@ pub fn fit_sweep_with_progress(
 }
 
 /// Grid step (in z) of the Gaussian per-call law.
-const GAUSS_STEP: f64 = 0.2;
+const GAUSS_STEP: f64 = 0.1;
 /// Qubits on which the chip's noise likelihood is chosen (evenly spread).
 const NOISE_SAMPLE: usize = 64;
 
