@@ -1,13 +1,18 @@
 //! `qasa fit`: per-qubit maximum-likelihood fit of a sweep (docs/physics.md §3), written as `fit.json`
 //! (schema `schemas/fit.schema.json`), optionally a flat CSV and the QASA `model_parameters.csv`.
 
+use super::console;
+use super::numbers::whole;
+use super::output::Outputs;
+use super::progress::Progress;
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use qasa::fit::{self, FitConfig, FitResult, ModelChoice, ProfileMode, SolverOptions};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(ClapArgs, Debug)]
+#[command(allow_negative_numbers = true)]
 pub struct Args {
     /// Input sweep: native *.sweep.json[.gz] or a QASA spin_table.csv (recognised by content).
     input: PathBuf,
@@ -24,10 +29,10 @@ pub struct Args {
     #[arg(long, default_value = "qasa", value_parser = parse_model)]
     model: ModelChoice,
     /// Block-bootstrap replicates over calls (0 = off; needs per-call blocks in the sweep).
-    #[arg(long, default_value_t = 0, value_name = "B")]
+    #[arg(long, default_value_t = 0, value_name = "B", value_parser = whole::<usize>)]
     bootstrap: usize,
     /// Seed of the bootstrap.
-    #[arg(long, default_value_t = 0, value_name = "S")]
+    #[arg(long, default_value_t = 0, value_name = "S", value_parser = whole::<u64>)]
     seed: u64,
     /// Profile-likelihood intervals: all parameters, only γ/η near their bound, or none.
     #[arg(long, value_enum, default_value_t = ProfileArg::All)]
@@ -36,7 +41,7 @@ pub struct Args {
     #[arg(long)]
     all_starts: bool,
     /// Solver iteration limit per start.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = whole::<usize>)]
     max_iter: usize,
     /// Print the summary as JSON.
     #[arg(long)]
@@ -57,13 +62,12 @@ fn parse_model(s: &str) -> Result<ModelChoice, String> {
     s.parse()
 }
 
-fn create(path: &Path) -> Result<BufWriter<std::fs::File>> {
-    let f =
-        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    Ok(BufWriter::new(f))
-}
-
 pub fn run(args: Args) -> Result<()> {
+    let mut files = Outputs::new();
+    files.input(&args.input);
+    let out = files.output("--out", &args.out)?;
+    let csv_out = files.optional("--csv", args.csv.as_deref())?;
+    let qasa_out = files.optional("--qasa-csv", args.qasa_csv.as_deref())?;
     let cfg = FitConfig {
         model: args.model,
         bootstrap: args.bootstrap,
@@ -78,62 +82,58 @@ pub fn run(args: Args) -> Result<()> {
             max_iter: args.max_iter,
             ..Default::default()
         },
-        progress: !args.quiet,
     };
     let sweep = qasa::sweep::read_sweep(&args.input)?;
-    let res = fit::fit_sweep(&sweep, &cfg)
+    let bar = Progress::new("fit", sweep.qubits.len() as u64, "qubits", args.quiet);
+    let res = fit::fit_sweep_with_progress(&sweep, &cfg, &|n| bar.set(n))
         .with_context(|| format!("cannot fit {}", args.input.display()))?;
-    let mut w = create(&args.out)?;
-    serde_json::to_writer_pretty(&mut w, &res)?;
-    w.flush()
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
-    if let Some(p) = &args.csv {
-        let mut w = create(p)?;
-        fit::write_params_csv(&res, &mut w)
-            .and_then(|_| w.flush())
-            .with_context(|| format!("cannot write {}", p.display()))?;
+    bar.finish();
+    files.write(out, |w| serde_json::to_writer_pretty(w, &res))?;
+    if let Some(id) = csv_out {
+        files.write(id, |w| fit::write_params_csv(&res, w))?;
     }
-    if let Some(p) = &args.qasa_csv {
-        let mut w = create(p)?;
-        fit::write_qasa_csv(&res, &mut w)
-            .and_then(|_| w.flush())
-            .with_context(|| format!("cannot write {}", p.display()))?;
+    if let Some(id) = qasa_out {
+        files.write(id, |w| fit::write_qasa_csv(&res, w))?;
     }
+    files.commit()?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&res.summary)?);
+        console::json(&res.summary)
     } else {
-        print_summary(&res, &args.out);
+        console::stdout(|w| print_summary(w, &res, &args.out))
     }
-    Ok(())
 }
 
-fn print_summary(res: &FitResult, out: &Path) {
+fn print_summary(w: &mut dyn Write, res: &FitResult, out: &Path) -> std::io::Result<()> {
     let s = &res.summary;
     let f = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.4}"));
-    println!(
+    writeln!(
+        w,
         "fitted {} qubits × {} h values → {}",
         s.n_qubits,
         res.meta.n_h,
         out.display()
-    );
-    println!(
+    )?;
+    writeln!(
+        w,
         "  converged {}, on bound {}, failed {}",
         s.converged, s.on_bound, s.failed
-    );
+    )?;
     for (reason, n) in &s.failures {
-        println!("    failed {}: {n}", reason.as_str());
+        writeln!(w, "    failed {}: {n}", reason.as_str())?;
     }
     let models: Vec<String> = s.models.iter().map(|(m, n)| format!("{m} {n}")).collect();
-    println!("  models: {}", models.join(", "));
-    println!(
+    writeln!(w, "  models: {}", models.join(", "))?;
+    writeln!(
+        w,
         "  median β {} (1/h), b {} (h), γ {}, η {} (h), dispersion {}",
         f(s.median_beta),
         f(s.median_b),
         f(s.median_gamma),
         f(s.median_eta),
         f(s.median_dispersion)
-    );
-    for (w, n) in &s.warnings {
-        println!("  warning ({n} qubits): {}", w.message());
+    )?;
+    for (warning, n) in &s.warnings {
+        writeln!(w, "  warning ({n} qubits): {}", warning.message())?;
     }
+    Ok(())
 }

@@ -1,5 +1,5 @@
-//! The whole chip: validate the sweep, then fit every qubit in parallel (rayon) with a progress bar on
-//! stderr (drawn only when asked and stderr is a terminal). No qubit is dropped.
+//! The whole chip: validate the sweep, then fit every qubit in parallel (rayon), reporting progress to the
+//! caller (the binary draws it). No qubit is dropped.
 
 use super::bootstrap::{draw_weights, CallCounts};
 use super::config::FitConfig;
@@ -9,10 +9,9 @@ use super::warnings::FitWarning;
 use super::FitError;
 use crate::model::QubitCounts;
 use crate::sweep::{CountMatrix, Sweep};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 fn check_shape(m: &CountMatrix, n_h: usize, n_q: usize, what: &str) -> Result<(), FitError> {
     if m.n_h != n_h || m.n_qubits != n_q || m.down.len() != n_h * n_q || m.reads.len() != n_h * n_q
@@ -81,6 +80,15 @@ fn call_counts(sweep: &Sweep, iq: usize) -> CallCounts {
 
 /// Fits every qubit of `sweep`.
 pub fn fit_sweep(sweep: &Sweep, cfg: &FitConfig) -> Result<FitResult, FitError> {
+    fit_sweep_with_progress(sweep, cfg, &|_| {})
+}
+
+/// Fits every qubit of `sweep`; `progress` receives the number of qubits done so far (from any thread).
+pub fn fit_sweep_with_progress(
+    sweep: &Sweep,
+    cfg: &FitConfig,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<FitResult, FitError> {
     validate(sweep, cfg)?;
     let n_q = sweep.qubits.len();
     let weights = if cfg.bootstrap > 0 {
@@ -88,18 +96,8 @@ pub fn fit_sweep(sweep: &Sweep, cfg: &FitConfig) -> Result<FitResult, FitError> 
     } else {
         Vec::new()
     };
-    let target = if cfg.progress && std::io::stderr().is_terminal() {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
     let frame_known = sweep.meta.gauges.is_some();
-    let pb = ProgressBar::with_draw_target(Some(n_q as u64), target);
-    if let Ok(style) =
-        ProgressStyle::with_template("fit {bar:40} {pos}/{len} qubits  {elapsed} (eta {eta})")
-    {
-        pb.set_style(style);
-    }
+    let done = AtomicU64::new(0);
     let qubits: Vec<QubitFit> = (0..n_q)
         .into_par_iter()
         .map(|iq| {
@@ -110,11 +108,10 @@ pub fn fit_sweep(sweep: &Sweep, cfg: &FitConfig) -> Result<FitResult, FitError> 
                 // counts recorded in the physical frame: odd symmetry is physics, not gauge averaging
                 f.warnings.retain(|w| *w != FitWarning::GaugeAveraged);
             }
-            pb.inc(1);
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1);
             f
         })
         .collect();
-    pb.finish_and_clear();
     let (h_min, h_max) = sweep
         .h
         .iter()

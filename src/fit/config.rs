@@ -52,9 +52,6 @@ pub struct FitConfig {
     #[serde(default)]
     pub all_starts: bool,
     pub solver: SolverOptions,
-    /// Show a progress bar on stderr (only drawn when stderr is a terminal).
-    #[serde(skip)]
-    pub progress: bool,
 }
 
 impl Default for FitConfig {
@@ -66,7 +63,6 @@ impl Default for FitConfig {
             profile: ProfileMode::All,
             all_starts: false,
             solver: SolverOptions::default(),
-            progress: false,
         }
     }
 }

@@ -28,7 +28,7 @@ pub mod solver;
 pub mod start;
 pub mod warnings;
 
-pub use chip::{fit_sweep, qubit_counts, validate};
+pub use chip::{fit_sweep, fit_sweep_with_progress, qubit_counts, validate};
 pub use config::{FitConfig, ModelChoice, ProfileMode};
 pub use export::{write_params_csv, write_qasa_csv, PARAMS_CSV_HEADER, QASA_CSV_HEADER};
 pub use qubit::fit_qubit;
