@@ -23,7 +23,7 @@ pub struct Args {
     /// Working graph from a SAPI solver record (.json or .json.gz).
     #[arg(long, value_name = "FILE")]
     solver_file: Option<PathBuf>,
-    /// Anneal time in microseconds (β grows with it; see the device docs).
+    /// Anneal time in microseconds (β grows with it; see docs/virtual-qpu.md).
     #[arg(long, default_value_t = 5.0, value_name = "T", value_parser = finite)]
     anneal_time_us: f64,
     /// Largest |h| of the symmetric grid.

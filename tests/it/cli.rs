@@ -559,3 +559,151 @@ fn serve_checks_its_ledger_before_starting() {
         "{}"
     );
 }
+
+// ---- the repository's own example data and quick start ----
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn the_shipped_solver_records_load_with_their_documented_graphs() {
+    // Counts as data/PROVENANCE.md states them.
+    for (file, solver, qubits, couplers, missing_q, missing_c) in [
+        (
+            "DW_2000Q_5.solver.json.gz",
+            "DW_2000Q_5",
+            2030,
+            5909,
+            18,
+            107,
+        ),
+        (
+            "Advantage_system4_1.solver.json.gz",
+            "Advantage_system4.1",
+            5627,
+            40279,
+            13,
+            205,
+        ),
+        (
+            "Advantage2_prototype2_3.solver.json.gz",
+            "Advantage2_prototype2.3",
+            1217,
+            10829,
+            31,
+            571,
+        ),
+    ] {
+        let o = qasa()
+            .args(["topology", "info", "--json", "--solver-file"])
+            .arg(repo().join("data").join(file))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{file}: {}", stderr_of(&o));
+        let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(s["solver_name"], solver, "{file}");
+        assert_eq!(s["num_qubits"], qubits, "{file}");
+        assert_eq!(s["num_couplers"], couplers, "{file}");
+        assert_eq!(
+            s["missing_qubits"].as_array().unwrap().len(),
+            missing_q,
+            "{file}"
+        );
+        assert_eq!(
+            s["missing_couplers"].as_array().unwrap().len(),
+            missing_c,
+            "{file}"
+        );
+    }
+    let provenance = std::fs::read_to_string(repo().join("data/PROVENANCE.md")).unwrap();
+    for name in std::fs::read_dir(repo().join("data")).unwrap() {
+        let name = name.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            name == "PROVENANCE.md" || provenance.contains(&format!("`{name}`")),
+            "data/{name} has no provenance"
+        );
+    }
+}
+
+#[test]
+fn the_readme_names_only_files_the_repository_has() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let mut named = 0;
+    for word in readme.split(|c: char| c.is_whitespace() || "`()[]|,".contains(c)) {
+        let word = word.trim_end_matches(['.', ':', ';']);
+        if word.contains('*') {
+            continue; // a pattern, e.g. data/*.solver.json.gz
+        }
+        if word.starts_with("data/") || word.starts_with("scripts/") || word.starts_with("schemas/")
+        {
+            assert!(
+                repo().join(word).exists(),
+                "README names {word}, which is not in the repository"
+            );
+            named += 1;
+        }
+    }
+    assert!(
+        named >= 5,
+        "the README names the example data and scripts ({named})"
+    );
+}
+
+#[test]
+fn compare_truth_script_reports_bias_rms_and_coverage() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    qasa()
+        .current_dir(d)
+        .args([
+            "simulate",
+            "--topology",
+            "chimera:1",
+            "--reads",
+            "2000",
+            "-q",
+        ])
+        .args([
+            "--noise",
+            "read",
+            "-o",
+            "s.sweep.json",
+            "--truth",
+            "truth.json",
+        ])
+        .assert()
+        .success();
+    qasa()
+        .current_dir(d)
+        .args(["fit", "s.sweep.json", "-q", "-o", "fit.json"])
+        .assert()
+        .success();
+    let o = std::process::Command::new("python3")
+        .arg(repo().join("scripts/compare_truth.py"))
+        .args(["fit.json", "truth.json"])
+        .current_dir(d)
+        .output()
+        .expect("python3 (the README's quick start uses it)");
+    assert!(o.status.success(), "{}", stderr_of(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("8 qubits, 0 failed, 0 not in the truth"),
+        "{text}"
+    );
+    for p in ["beta", "b", "gamma", "eta"] {
+        let row: Vec<&str> = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(p))
+            .unwrap_or_else(|| panic!("no {p} row: {text}"))
+            .split_whitespace()
+            .collect();
+        assert_eq!(row[1], "8", "{text}");
+        let rms: f64 = row[4].parse().unwrap();
+        let coverage: f64 = row[5].parse().unwrap();
+        assert!(
+            rms.is_finite() && rms >= 0.0 && (0.0..=1.0).contains(&coverage),
+            "{text}"
+        );
+    }
+}
