@@ -19,7 +19,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let format = SweepFormat::from_file_name(&args.out)?;
+    let format = SweepFormat::from_file_name(&args.out).map_err(super::usage)?;
     let mut files = Outputs::new();
     files.input(&args.input);
     let out = files.output("--out", &args.out)?;

@@ -95,9 +95,10 @@ fn clap_exit(e: &clap::Error) -> ExitCode {
 #[error("{0}")]
 pub struct Usage(pub String);
 
-/// A usage error, for `return Err(usage(...))` or `.map_err(usage)`.
-pub fn usage(message: impl Into<String>) -> anyhow::Error {
-    Usage(message.into()).into()
+/// A usage error, for `return Err(usage(...))` or `.map_err(usage)` on an error that means the flags are
+/// wrong (a plan that cannot run, an output name of the wrong kind).
+pub fn usage(message: impl std::fmt::Display) -> anyhow::Error {
+    Usage(message.to_string()).into()
 }
 
 /// The error chain on one line.

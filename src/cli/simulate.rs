@@ -1,10 +1,10 @@
 //! `qasa simulate`: a sweep on the virtual QPU, written as a native sweep file (and optionally its truth
 //! and a QASA spin table).
 
-use super::console;
 use super::numbers::{finite, whole};
 use super::output::Outputs;
 use super::progress::Progress;
+use super::{console, usage};
 use anyhow::{bail, Result};
 use clap::Args as ClapArgs;
 use qasa::device::{self, DeviceConfig, NoiseModel, SimulationPlan, VirtualQpu};
@@ -87,7 +87,7 @@ enum NoiseArg {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    qasa::sweep::SweepFormat::from_file_name(&args.out)?;
+    qasa::sweep::SweepFormat::from_file_name(&args.out).map_err(usage)?;
     let mut files = Outputs::new();
     if let Some(f) = &args.solver_file {
         files.input(f);
@@ -97,16 +97,16 @@ pub fn run(args: Args) -> Result<()> {
     let csv_out = files.optional("--export-qasa-csv", args.export_qasa_csv.as_deref())?;
     let graph = load_graph(args.topology, args.solver_file.as_deref())?;
     if !(0.0..=1.0).contains(&args.crosstalk) {
-        bail!(
+        return Err(usage(format!(
             "--crosstalk must be a fraction in [0, 1], got {}",
             args.crosstalk
-        );
+        )));
     }
     if !(0.0..0.5).contains(&args.readout_flip) {
-        bail!(
+        return Err(usage(format!(
             "--readout-flip must be in [0, 0.5), got {}",
             args.readout_flip
-        );
+        )));
     }
     let config = DeviceConfig {
         anneal_time_us: args.anneal_time_us,
@@ -132,7 +132,9 @@ pub fn run(args: Args) -> Result<()> {
         pairs: args.pairs || args.raw || args.crosstalk > 0.0,
         seed: args.seed,
     };
-    let n_calls = plan.calls()?.len() as u64 * plan.grid()?.len() as u64;
+    // A plan that cannot run is a usage error: its flags are wrong.
+    let n_calls =
+        plan.calls().map_err(usage)?.len() as u64 * plan.grid().map_err(usage)?.len() as u64;
     let qpu = VirtualQpu::new(graph, &config);
     let bar = Progress::new("simulate", n_calls, "calls", args.quiet);
     let sweep = device::simulate(&qpu, &plan, &|n| bar.set(n))?;

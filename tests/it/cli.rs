@@ -102,7 +102,7 @@ fn convert_error(d: &Path, name: &str, content: &[u8], out: &str) -> String {
 }
 
 #[test]
-fn convert_gives_one_line_errors_with_exit_code_1() {
+fn convert_gives_one_line_errors_with_exit_code_1_or_2() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let e = convert_error(
@@ -134,8 +134,17 @@ fn convert_gives_one_line_errors_with_exit_code_1() {
     });
     let e = convert_error(d, "uneven.sweep.json", doc.to_string().as_bytes(), "x.csv");
     assert!(e.contains("one `samples` per row"), "{e}");
-    let e = convert_error(d, "ok.csv", b"h,samples,spin_0\n0.1,100,4\n", "x.txt");
-    assert!(e.contains(".csv, .json or .json.gz"), "{e}");
+    // An output name of the wrong kind is a usage error.
+    std::fs::write(d.join("ok.csv"), b"h,samples,spin_0\n0.1,100,4\n").unwrap();
+    let o = qasa()
+        .arg("convert")
+        .arg(d.join("ok.csv"))
+        .arg("--out")
+        .arg(d.join("x.txt"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr_of(&o).contains(".csv, .json or .json.gz"));
 }
 
 #[test]
@@ -442,7 +451,7 @@ fn numbers_are_parsed_then_refused_with_the_accepted_range() {
         ),
         (&["--reads", "2.5"], 2, "is not a whole number"),
         (&["--h-max", "nan"], 2, "nan is not finite"),
-        (&["--h-step", "-0.1"], 1, "--h-step"),
+        (&["--h-step", "-0.1"], 2, "--h-step"),
         (
             &["--topology", "zephyr:4294967296"],
             2,
