@@ -12,6 +12,9 @@
 //! `model` is pure math at the bottom; `server` serves the virtual QPU over the SAPI protocol. The binary
 //! (`src/main.rs`, `src/cli/`) only parses arguments and prints.
 
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod atomic_file;
 pub mod device;
 pub mod fit;
 pub mod model;

@@ -1,6 +1,9 @@
 //! The `qasa` binary: parses arguments, runs one pipeline stage, prints. Exit codes: 0 ok, 1 failure,
 //! 2 usage error.
 
+// Printing goes through cli::console, which never panics on a full or closed stream.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 mod cli;
 
 fn main() -> std::process::ExitCode {

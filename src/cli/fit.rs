@@ -2,6 +2,9 @@
 //! (schema `schemas/fit.schema.json`), optionally a flat CSV and the QASA `model_parameters.csv`; with
 //! `--truth`, compared with the virtual QPU's true parameters.
 
+use super::console;
+use super::numbers::whole;
+use super::output::Outputs;
 use super::progress::Progress;
 use anyhow::{bail, Context, Result};
 use clap::Args as ClapArgs;
@@ -10,7 +13,7 @@ use qasa::fit::{
     TruthCheck,
 };
 use qasa::model::Param;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Every interval qasa writes is a two-sided 95 % interval.
@@ -23,7 +26,7 @@ profile-likelihood intervals (--profile), bootstrap.*_lo/hi 95 % block-bootstrap
 (--bootstrap).";
 
 #[derive(ClapArgs, Debug)]
-#[command(after_help = AFTER_HELP)]
+#[command(after_help = AFTER_HELP, allow_negative_numbers = true)]
 pub struct Args {
     /// Input sweep: native *.sweep.json[.gz] or a QASA spin_table.csv (recognised by content).
     input: PathBuf,
@@ -47,10 +50,10 @@ pub struct Args {
     noise: NoiseArg,
     /// Block-bootstrap replicates over calls (0 = off; needs per-call blocks): SEs and 95 % intervals
     /// θ̂ ± t·se in fit.json next to the default robust ones.
-    #[arg(long, default_value_t = 0, value_name = "B")]
+    #[arg(long, default_value_t = 0, value_name = "B", value_parser = whole::<usize>)]
     bootstrap: usize,
     /// Seed of the bootstrap.
-    #[arg(long, default_value_t = 0, value_name = "S")]
+    #[arg(long, default_value_t = 0, value_name = "S", value_parser = whole::<u64>)]
     seed: u64,
     /// 95 % profile-likelihood intervals (model-based, in fit.json): none, all parameters, or only γ/η
     /// near their bound.
@@ -92,13 +95,15 @@ fn parse_model(s: &str) -> Result<ModelChoice, String> {
     s.parse()
 }
 
-fn create(path: &Path) -> Result<BufWriter<std::fs::File>> {
-    let f =
-        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    Ok(BufWriter::new(f))
-}
-
 pub fn run(args: Args) -> Result<()> {
+    let mut files = Outputs::new();
+    files.input(&args.input);
+    if let Some(t) = &args.truth {
+        files.input(t);
+    }
+    let out = files.output("--out", &args.out)?;
+    let csv_out = files.optional("--csv", args.csv.as_deref())?;
+    let qasa_out = files.optional("--qasa-csv", args.qasa_csv.as_deref())?;
     let cfg = FitConfig {
         model: args.model,
         noise: match args.noise {
@@ -124,7 +129,7 @@ pub fn run(args: Args) -> Result<()> {
         None => None,
     };
     let sweep = qasa::sweep::read_sweep(&args.input)?;
-    let bar = Progress::new(sweep.qubits.len() as u64, "qubits", args.quiet);
+    let bar = Progress::new("fit", sweep.qubits.len() as u64, "qubits", args.quiet);
     let res = fit::fit_sweep_with_progress(&sweep, &cfg, &|n| bar.set(n));
     bar.finish();
     let mut res = res.with_context(|| format!("cannot fit {}", args.input.display()))?;
@@ -142,31 +147,27 @@ pub fn run(args: Args) -> Result<()> {
         None => None,
     };
     res.truth_check.clone_from(&check);
-    let mut w = create(&args.out)?;
-    serde_json::to_writer_pretty(&mut w, &res)?;
-    w.flush()
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
-    if let Some(p) = &args.csv {
-        let mut w = create(p)?;
-        fit::write_params_csv(&res, &mut w)
-            .and_then(|_| w.flush())
-            .with_context(|| format!("cannot write {}", p.display()))?;
+    files.write(out, |w| serde_json::to_writer_pretty(w, &res))?;
+    if let Some(id) = csv_out {
+        files.write(id, |w| fit::write_params_csv(&res, w))?;
     }
-    if let Some(p) = &args.qasa_csv {
-        let mut w = create(p)?;
-        fit::write_qasa_csv(&res, &mut w)
-            .and_then(|_| w.flush())
-            .with_context(|| format!("cannot write {}", p.display()))?;
+    if let Some(id) = qasa_out {
+        files.write(id, |w| fit::write_qasa_csv(&res, w))?;
     }
+    files.commit()?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&res.summary)?);
+        console::json(&res.summary)
     } else {
-        print_summary(&res, &args.out);
-        if let Some(c) = &check {
-            print_check(c);
-        }
+        console::stdout(|w| {
+            for l in summary_lines(&res, &args.out) {
+                writeln!(w, "{l}")?;
+            }
+            if let Some(c) = &check {
+                write_check(w, c)?;
+            }
+            Ok(())
+        })
     }
-    Ok(())
 }
 
 fn failure_reasons(res: &FitResult) -> String {
@@ -244,25 +245,24 @@ pub fn summary_lines(res: &FitResult, out: &Path) -> Vec<String> {
     lines
 }
 
-fn print_summary(res: &FitResult, out: &Path) {
-    for l in summary_lines(res, out) {
-        println!("{l}");
-    }
-}
-
-fn print_check(c: &TruthCheck) {
-    println!(
+fn write_check(w: &mut dyn Write, c: &TruthCheck) -> std::io::Result<()> {
+    writeln!(
+        w,
         "against the truth ({} qubits, β at {} µs):",
         c.qubits, c.anneal_time_us
-    );
-    println!("  param        bias         rms   med.rel  coverage of 95 % intervals");
+    )?;
+    writeln!(
+        w,
+        "  param        bias         rms   med.rel  coverage of 95 % intervals"
+    )?;
     for p in &c.params {
         let cov: Vec<String> = p
             .coverage
             .iter()
             .map(|k| format!("{} {:.3} (n={})", k.interval, k.coverage, k.n))
             .collect();
-        println!(
+        writeln!(
+            w,
             "  {:<6} {:>11.3e} {:>11.3e} {:>9} {}",
             p.param.name(),
             p.bias,
@@ -270,6 +270,7 @@ fn print_check(c: &TruthCheck) {
             p.median_rel_error
                 .map_or("-".into(), |r| format!("{:.2} %", 100.0 * r)),
             cov.join(", ")
-        );
+        )?;
     }
+    Ok(())
 }

@@ -1,8 +1,14 @@
 //! Command line: argument parsing and glue only; the only place that prints or exits.
-//! Exit codes: 0 ok, 1 failure (one line `error: ...` on stderr), 2 usage error.
+//! Exit codes: 0 ok, 1 failure (one line `error: ...` on stderr), 2 usage error (clap's, or [`usage`]).
+//! Every command prints through [`console`] (never panics on a full or closed stdout), writes files
+//! through [`output`] (checked up front, atomic, nothing left on failure) and draws progress with
+//! [`progress`].
 
+mod console;
 mod convert;
 mod fit;
+mod numbers;
+mod output;
 mod progress;
 mod sapi_args;
 mod serve;
@@ -43,14 +49,7 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
+        Err(e) => return clap_exit(&e),
     };
     let result = match cli.command {
         Command::Simulate(a) => simulate::run(a),
@@ -62,11 +61,44 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of stdout has gone (`qasa … | head`): end quietly, like other Unix filters.
+        Err(e) if console::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", one_line(&e));
-            ExitCode::from(1)
+            console::note(format_args!("error: {}", one_line(&e)));
+            if e.chain().any(|c| c.is::<Usage>()) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
+}
+
+/// Prints clap's message: a usage error exits 2; `--help` and `--version` exit 0, or 1 when stdout cannot
+/// take them (a full disk).
+fn clap_exit(e: &clap::Error) -> ExitCode {
+    let printed = e.print();
+    if e.use_stderr() {
+        return ExitCode::from(2);
+    }
+    match printed {
+        Err(io) if io.kind() != std::io::ErrorKind::BrokenPipe => {
+            console::note(format_args!("error: cannot write to standard output: {io}"));
+            ExitCode::from(1)
+        }
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+/// A usage error found after parsing (conflicting paths, a value out of range): exit 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
+/// A usage error, for `return Err(usage(...))` or `.map_err(usage)` on an error that means the flags are
+/// wrong (a plan that cannot run, an output name of the wrong kind).
+pub fn usage(message: impl std::fmt::Display) -> anyhow::Error {
+    Usage(message.to_string()).into()
 }
 
 /// The error chain on one line.

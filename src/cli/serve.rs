@@ -4,14 +4,17 @@
 //! and flushed once the socket accepts connections; a summary of the served solvers follows on stderr.
 //! Runs until killed.
 
+use super::console;
+use super::numbers::{finite, whole};
+use super::output::Outputs;
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use qasa::device::DeviceConfig;
 use qasa::server::{FaultConfig, Server, ServerConfig, SolverSource};
-use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(ClapArgs, Debug)]
+#[command(allow_negative_numbers = true)]
 pub struct Args {
     /// Serve this SAPI solver record (.json or .json.gz; repeatable).
     #[arg(long, value_name = "FILE")]
@@ -24,28 +27,28 @@ pub struct Args {
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
     /// Port (0 picks a free one; the first stdout line tells which).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = whole::<u16>)]
     port: u16,
     /// Require this X-Auth-Token (401 otherwise). Without it any token is accepted.
     #[arg(long, value_name = "TOKEN")]
     token: Option<String>,
     /// Seed of problem ids, sampling and fault injection.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = whole::<u64>)]
     seed: u64,
     /// Seed of the virtual QPU's true parameters (default: --seed).
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u64>)]
     device_seed: Option<u64>,
     /// Probability that a read returns the wrong spin.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = finite)]
     readout_flip: f64,
     /// Fraction of couplers with a planted crosstalk coupling.
-    #[arg(long, default_value_t = 0.0, value_name = "FRACTION")]
+    #[arg(long, default_value_t = 0.0, value_name = "FRACTION", value_parser = finite)]
     crosstalk: f64,
     /// Delay added to every reply, ms.
-    #[arg(long, default_value_t = 0, value_name = "MS")]
+    #[arg(long, default_value_t = 0, value_name = "MS", value_parser = whole::<u64>)]
     latency_ms: u64,
     /// Fraction of SAPI requests answered with an injected error (see --fail-status), seeded.
-    #[arg(long, default_value_t = 0.0, value_name = "FRACTION")]
+    #[arg(long, default_value_t = 0.0, value_name = "FRACTION", value_parser = finite)]
     fail_rate: f64,
     /// Statuses injected errors pick from; 429 and 503 carry Retry-After.
     #[arg(
@@ -56,28 +59,28 @@ pub struct Args {
     )]
     fail_status: Vec<u16>,
     /// Retry-After sent with injected 429/503, seconds.
-    #[arg(long, default_value_t = 1, value_name = "SECONDS")]
+    #[arg(long, default_value_t = 1, value_name = "SECONDS", value_parser = whole::<u64>)]
     retry_after: u64,
     /// Fraction of SAPI requests whose reply is lost: processed, then the connection closes unanswered.
-    #[arg(long, default_value_t = 0.0, value_name = "FRACTION")]
+    #[arg(long, default_value_t = 0.0, value_name = "FRACTION", value_parser = finite)]
     drop_rate: f64,
     /// Close dropped connections before processing the request (a lost request, not a lost reply).
     #[arg(long)]
     drop_before: bool,
     /// Fraction of accepted problems that end FAILED with an error message, seeded.
-    #[arg(long, default_value_t = 0.0, value_name = "FRACTION")]
+    #[arg(long, default_value_t = 0.0, value_name = "FRACTION", value_parser = finite)]
     problem_fail_rate: f64,
     /// Answer the first status poll of every problem with 429 + Retry-After.
     #[arg(long)]
     fail_first_poll: bool,
     /// Simulated QPU time per problem, ms (problems stay IN_PROGRESS this long).
-    #[arg(long, default_value_t = 0, value_name = "MS")]
+    #[arg(long, default_value_t = 0, value_name = "MS", value_parser = whole::<u64>)]
     solve_time_ms: u64,
     /// Also keep each problem IN_PROGRESS for this multiple of its modelled QPU access time (1 = real time).
-    #[arg(long, default_value_t = 0.0, value_name = "FACTOR")]
+    #[arg(long, default_value_t = 0.0, value_name = "FACTOR", value_parser = finite)]
     qpu_time_scale: f64,
     /// How long a submission waits for its problems to finish before answering PENDING, ms.
-    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    #[arg(long, default_value_t = 1000, value_name = "MS", value_parser = whole::<u64>)]
     submit_wait_ms: u64,
     /// Append one JSON line per accepted (billable) problem to this file.
     #[arg(long, value_name = "FILE")]
@@ -86,14 +89,20 @@ pub struct Args {
     #[arg(long)]
     strict_accept: bool,
     /// Connections served at once.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = whole::<usize>)]
     max_connections: usize,
     /// Memory kept for answers, MiB; older answers are evicted and then answer 410 Gone.
-    #[arg(long, default_value_t = 1024, value_name = "MIB")]
+    #[arg(long, default_value_t = 1024, value_name = "MIB", value_parser = whole::<usize>)]
     answer_memory_mib: usize,
 }
 
 pub fn run(a: Args) -> Result<()> {
+    // The ledger is an append-only log written while the server runs: checked here, not replaced.
+    let mut files = Outputs::new();
+    for f in &a.solver_file {
+        files.input(f);
+    }
+    files.optional("--ledger", a.ledger.as_deref())?;
     let mut solvers: Vec<SolverSource> =
         a.solver_file.into_iter().map(SolverSource::File).collect();
     solvers.extend(a.topology.into_iter().map(SolverSource::Topology));
@@ -131,15 +140,12 @@ pub fn run(a: Args) -> Result<()> {
         },
     };
     let handle = Server::start(config).context("cannot start the SAPI server")?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "listening on {}", handle.base_url()).context("writing to stdout")?;
-    out.flush().context("writing to stdout")?;
-    drop(out);
-    eprintln!(
+    console::line(format_args!("listening on {}", handle.base_url()))?;
+    console::note(format_args!(
         "solvers: {}; Metadata API: {}regions/",
         handle.solver_names().join(", "),
         handle.metadata_url()
-    );
+    ));
     handle.wait();
     Ok(())
 }

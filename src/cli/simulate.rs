@@ -1,39 +1,45 @@
 //! `qasa simulate`: a sweep on the virtual QPU, written as a native sweep file (and optionally its truth
 //! and a QASA spin table).
 
+use super::numbers::{finite, whole};
+use super::output::Outputs;
 use super::progress::Progress;
-use anyhow::{bail, Context, Result};
+use super::{console, usage};
+use anyhow::{bail, Result};
 use clap::Args as ClapArgs;
 use qasa::device::{self, DeviceConfig, NoiseModel, SimulationPlan, VirtualQpu};
 use qasa::topology::{Topology, WorkingGraph};
 use std::path::PathBuf;
 
 #[derive(ClapArgs, Debug)]
-#[command(group(clap::ArgGroup::new("graph").required(true).args(["topology", "solver_file"])))]
+#[command(
+    group(clap::ArgGroup::new("graph").required(true).args(["topology", "solver_file"])),
+    allow_negative_numbers = true
+)]
 pub struct Args {
     /// Perfect graph: chimera:M[,N[,T]], pegasus:M, zephyr:M[,T], 2000q, advantage, advantage2.
     #[arg(long, value_name = "SPEC")]
-    topology: Option<String>,
+    topology: Option<Topology>,
     /// Working graph from a SAPI solver record (.json or .json.gz).
     #[arg(long, value_name = "FILE")]
     solver_file: Option<PathBuf>,
-    /// Anneal time in microseconds (β grows with it; see the device docs).
-    #[arg(long, default_value_t = 5.0, value_name = "T")]
+    /// Anneal time in microseconds (β grows with it; see docs/virtual-qpu.md).
+    #[arg(long, default_value_t = 5.0, value_name = "T", value_parser = finite)]
     anneal_time_us: f64,
     /// Largest |h| of the symmetric grid.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = finite)]
     h_max: f64,
     /// Step of the h grid.
-    #[arg(long, default_value_t = 0.025)]
+    #[arg(long, default_value_t = 0.025, value_parser = finite)]
     h_step: f64,
     /// Reads per h value (even: gauges come in complementary pairs).
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = 100_000, value_parser = whole::<u32>)]
     reads: u32,
     /// Largest number of reads in one call (programming cycle).
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, value_parser = whole::<u32>)]
     reads_per_call: u32,
     /// Per-call blocks to record for the block bootstrap (0 = none).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = whole::<usize>)]
     blocks: usize,
     /// Sample per-read spin vectors (slow; exact for planted crosstalk) instead of counts.
     #[arg(long)]
@@ -42,10 +48,10 @@ pub struct Args {
     #[arg(long)]
     pairs: bool,
     /// Fraction of couplers with a planted crosstalk coupling (on a matching).
-    #[arg(long, default_value_t = 0.0, value_name = "FRACTION")]
+    #[arg(long, default_value_t = 0.0, value_name = "FRACTION", value_parser = finite)]
     crosstalk: f64,
     /// Probability that a read returns the wrong spin.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = finite)]
     readout_flip: f64,
     /// How field noise η enters: per call (two-point or gaussian) or per read (no over-dispersion).
     #[arg(long, value_enum, default_value_t = NoiseArg::CallTwoPoint)]
@@ -54,7 +60,7 @@ pub struct Args {
     #[arg(long)]
     no_gauges: bool,
     /// Seed of the device truth and of the sampling.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = whole::<u64>)]
     seed: u64,
     /// Output sweep file (*.sweep.json or *.sweep.json.gz).
     #[arg(long, short)]
@@ -81,20 +87,27 @@ enum NoiseArg {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let graph = load_graph(args.topology.as_deref(), args.solver_file.as_deref())?;
+    qasa::sweep::SweepFormat::from_file_name(&args.out).map_err(usage)?;
+    let mut files = Outputs::new();
+    if let Some(f) = &args.solver_file {
+        files.input(f);
+    }
+    let out = files.output("--out", &args.out)?;
+    let truth_out = files.optional("--truth", args.truth.as_deref())?;
+    let csv_out = files.optional("--export-qasa-csv", args.export_qasa_csv.as_deref())?;
+    let graph = load_graph(args.topology, args.solver_file.as_deref())?;
     if !(0.0..=1.0).contains(&args.crosstalk) {
-        bail!(
+        return Err(usage(format!(
             "--crosstalk must be a fraction in [0, 1], got {}",
             args.crosstalk
-        );
+        )));
     }
     if !(0.0..0.5).contains(&args.readout_flip) {
-        bail!(
+        return Err(usage(format!(
             "--readout-flip must be in [0, 0.5), got {}",
             args.readout_flip
-        );
+        )));
     }
-    qasa::sweep::SweepFormat::from_file_name(&args.out)?;
     let config = DeviceConfig {
         anneal_time_us: args.anneal_time_us,
         seed: args.seed,
@@ -119,18 +132,21 @@ pub fn run(args: Args) -> Result<()> {
         pairs: args.pairs || args.raw || args.crosstalk > 0.0,
         seed: args.seed,
     };
-    let n_calls = plan.calls()?.len() as u64 * plan.grid()?.len() as u64;
+    // A plan that cannot run is a usage error: its flags are wrong.
+    let n_calls =
+        plan.calls().map_err(usage)?.len() as u64 * plan.grid().map_err(usage)?.len() as u64;
     let qpu = VirtualQpu::new(graph, &config);
-    let bar = Progress::new(n_calls, "calls", args.quiet);
+    let bar = Progress::new("simulate", n_calls, "calls", args.quiet);
     let sweep = device::simulate(&qpu, &plan, &|n| bar.set(n))?;
     bar.finish();
-    qasa::sweep::write_sweep(&sweep, &args.out)?;
-    if let Some(t) = &args.truth {
-        device::write_truth(qpu.truth(), t).with_context(|| format!("writing {}", t.display()))?;
+    files.write(out, |w| qasa::sweep::write_sweep_to(&sweep, &args.out, w))?;
+    if let Some(t) = truth_out {
+        files.write(t, |w| device::write_truth_to(qpu.truth(), w))?;
     }
-    if let Some(csv) = &args.export_qasa_csv {
-        qasa::sweep::qasa_csv::write(&sweep, csv)?;
+    if let (Some(c), Some(path)) = (csv_out, &args.export_qasa_csv) {
+        files.write(c, |w| qasa::sweep::qasa_csv::write_to(&sweep, path, w))?;
     }
+    files.commit()?;
     let summary = serde_json::json!({
         "out": args.out,
         "solver": sweep.meta.solver,
@@ -144,9 +160,9 @@ pub fn run(args: Args) -> Result<()> {
         "truth": args.truth,
     });
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        console::json(&summary)
     } else {
-        println!(
+        console::line(format_args!(
             "simulated {} qubits × {} h values × {} reads ({} calls) on {} → {}",
             sweep.qubits.len(),
             sweep.h.len(),
@@ -154,18 +170,17 @@ pub fn run(args: Args) -> Result<()> {
             n_calls,
             sweep.meta.solver.as_deref().unwrap_or("virtual device"),
             args.out.display()
-        );
+        ))
     }
-    Ok(())
 }
 
 /// The working graph named by `--topology` or `--solver-file`.
 pub fn load_graph(
-    spec: Option<&str>,
+    spec: Option<Topology>,
     solver_file: Option<&std::path::Path>,
 ) -> Result<WorkingGraph> {
     match (spec, solver_file) {
-        (Some(s), None) => Ok(WorkingGraph::perfect(s.parse::<Topology>()?)),
+        (Some(t), None) => Ok(WorkingGraph::perfect(t)),
         (None, Some(f)) => Ok(WorkingGraph::from_solver_file(f)?),
         _ => bail!("give exactly one of --topology SPEC or --solver-file FILE"),
     }

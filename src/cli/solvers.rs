@@ -106,9 +106,8 @@ pub fn run(args: &SolversArgs) -> anyhow::Result<()> {
     let solvers = client.list_solvers()?;
     let rows: Vec<SolverSummary> = solvers.iter().map(SolverSummary::from).collect();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        super::console::json(&rows)
     } else {
-        print!("{}", render_table(&rows));
+        super::console::stdout(|out| out.write_all(render_table(&rows).as_bytes()))
     }
-    Ok(())
 }

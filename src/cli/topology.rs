@@ -4,10 +4,11 @@
 //! * `layout SPEC`: CSV `index,x,y`, dnx default layout, f64 printed to round-trip exactly.
 //! * `info (SPEC | --solver-file FILE [--solver NAME]) [--json]`: counts, classes, missing parts.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use super::console;
+use anyhow::Result;
 use clap::{Args as ClapArgs, Subcommand};
 
 use qasa::topology::{GraphSummary, Topology, WorkingGraph};
@@ -51,26 +52,11 @@ enum TopologyCommand {
     },
 }
 
-/// Runs `qasa topology`. A closed stdout (`| head`) ends the output quietly.
+/// Runs `qasa topology`. A closed stdout (`| head`) ends the output quietly (see `cli::main`).
 pub fn run(args: Args) -> Result<()> {
-    match execute(args) {
-        Err(e) if is_broken_pipe(&e) => Ok(()),
-        other => other,
-    }
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain()
-        .filter_map(|c| c.downcast_ref::<std::io::Error>())
-        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-}
-
-fn execute(args: Args) -> Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
     match args.command {
-        TopologyCommand::Edges { spec } => write_edges(&mut out, &spec)?,
-        TopologyCommand::Layout { spec } => write_layout(&mut out, &spec)?,
+        TopologyCommand::Edges { spec } => console::stdout(|out| write_edges(out, &spec)),
+        TopologyCommand::Layout { spec } => console::stdout(|out| write_layout(out, &spec)),
         TopologyCommand::Info {
             spec,
             solver_file,
@@ -85,25 +71,22 @@ fn execute(args: Args) -> Result<()> {
                 (None, None) => anyhow::bail!("give a SPEC or --solver-file FILE"),
             };
             if json {
-                serde_json::to_writer_pretty(&mut out, &summary).context("writing JSON")?;
-                writeln!(out)?;
+                console::json(&summary)
             } else {
-                write_info(&mut out, &summary)?;
+                console::stdout(|out| write_info(out, &summary))
             }
         }
     }
-    out.flush()?;
-    Ok(())
 }
 
-fn write_edges(out: &mut impl Write, topology: &Topology) -> std::io::Result<()> {
+fn write_edges(out: &mut dyn Write, topology: &Topology) -> std::io::Result<()> {
     for e in topology.edges() {
         writeln!(out, "{} {}", e.u, e.v)?;
     }
     Ok(())
 }
 
-fn write_layout(out: &mut impl Write, topology: &Topology) -> std::io::Result<()> {
+fn write_layout(out: &mut dyn Write, topology: &Topology) -> std::io::Result<()> {
     writeln!(out, "index,x,y")?;
     for (q, x, y) in topology.layout() {
         writeln!(out, "{q},{x:?},{y:?}")?;
@@ -114,7 +97,7 @@ fn write_layout(out: &mut impl Write, topology: &Topology) -> std::io::Result<()
 /// Lists at most this many missing items in the human output.
 const SHOW_MISSING: usize = 20;
 
-fn write_info(out: &mut impl Write, s: &GraphSummary) -> std::io::Result<()> {
+fn write_info(out: &mut dyn Write, s: &GraphSummary) -> std::io::Result<()> {
     let shape: Vec<String> = s.shape.iter().map(u32::to_string).collect();
     if let Some(name) = &s.solver_name {
         writeln!(out, "solver            {name}")?;

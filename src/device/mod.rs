@@ -13,10 +13,15 @@ pub use qpu::{RawSamples, VirtualQpu};
 pub use simulate::{simulate, PlanError, SimulationPlan};
 pub use truth::{DeviceConfig, NoiseModel, QubitTruth, Truth};
 
-/// Writes a truth file (pretty JSON).
+/// Writes a truth file (pretty JSON) atomically (temporary file + rename).
 pub fn write_truth(truth: &Truth, path: &std::path::Path) -> std::io::Result<()> {
-    let text = serde_json::to_string_pretty(truth).map_err(std::io::Error::other)?;
-    std::fs::write(path, text + "\n")
+    crate::atomic_file::write_atomic(path, |e| e, |w| write_truth_to(truth, w))
+}
+
+/// Writes a truth file's JSON into `w`.
+pub fn write_truth_to(truth: &Truth, mut w: impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut w, truth).map_err(std::io::Error::other)?;
+    w.write_all(b"\n")
 }
 
 /// Reads a truth file, validated against `schemas/truth.schema.json`.

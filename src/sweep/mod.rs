@@ -177,11 +177,25 @@ pub fn sniff(bytes: &[u8]) -> Option<SweepFormat> {
     }
 }
 
-/// Writes a sweep in the format its file name asks for (see [`SweepFormat::from_file_name`]).
+/// Writes a sweep atomically (temporary file + rename) in the format its file name asks for (see
+/// [`SweepFormat::from_file_name`]).
 pub fn write_sweep(sweep: &Sweep, path: &Path) -> Result<(), SweepError> {
     match SweepFormat::from_file_name(path)? {
         SweepFormat::Native => native::write(sweep, path),
         SweepFormat::QasaCsv => qasa_csv::write(sweep, path),
+    }
+}
+
+/// Writes a sweep into `w` in the format the destination's name `path` asks for (for callers that do
+/// their own atomic replace, e.g. several files committed together).
+pub fn write_sweep_to(
+    sweep: &Sweep,
+    path: &Path,
+    w: impl std::io::Write,
+) -> Result<(), SweepError> {
+    match SweepFormat::from_file_name(path)? {
+        SweepFormat::Native => native::write_to(sweep, path, w),
+        SweepFormat::QasaCsv => qasa_csv::write_to(sweep, path, w),
     }
 }
 

@@ -328,28 +328,38 @@ pub fn to_value(sweep: &Sweep) -> Value {
     Value::Object(o)
 }
 
-/// Writes a sweep to `path`, gzip-compressed when the name ends in `.gz`.
+/// Writes a sweep to `path` atomically (temporary file + rename), gzip-compressed when the name ends in
+/// `.gz`.
 pub fn write(sweep: &Sweep, path: &Path) -> Result<(), SweepError> {
+    crate::atomic_file::write_atomic(path, io_error(path), |w| write_to(sweep, path, w))
+}
+
+/// Writes a sweep into `w`; `path` is the destination's name (gzip when it ends in `.gz`; named in
+/// errors).
+pub fn write_to(sweep: &Sweep, path: &Path, w: impl Write) -> Result<(), SweepError> {
     super::check::check(sweep)
         .map_err(|r| SweepError::invalid(path, format!("refusing to write: {r}")))?;
-    let io = |source| SweepError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = std::fs::File::create(path).map_err(io)?;
-    let buf = std::io::BufWriter::new(file);
+    let io = io_error(path);
+    let mut buf = std::io::BufWriter::new(w);
     let doc = to_value(sweep);
     let gz = path.extension().is_some_and(|e| e == "gz");
     let to_io = |e: serde_json::Error| io(std::io::Error::other(e));
     if gz {
         let mut enc = flate2::write::GzEncoder::new(buf, flate2::Compression::fast());
         serde_json::to_writer(&mut enc, &doc).map_err(to_io)?;
-        enc.finish().map_err(io)?.flush().map_err(io)?;
+        enc.finish().map_err(&io)?.flush().map_err(io)?;
     } else {
-        let mut buf = buf;
         serde_json::to_writer(&mut buf, &doc).map_err(to_io)?;
-        buf.write_all(b"\n").map_err(io)?;
+        buf.write_all(b"\n").map_err(&io)?;
         buf.flush().map_err(io)?;
     }
     Ok(())
+}
+
+/// Names `path` in an I/O error.
+pub(crate) fn io_error(path: &Path) -> impl Fn(std::io::Error) -> SweepError + '_ {
+    move |source| SweepError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }

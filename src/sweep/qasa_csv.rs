@@ -8,6 +8,7 @@
 //! the line and column (1-based). Gauges are unknown in this format (physics.md §3.4).
 
 use super::{CountMatrix, Sweep, SweepError, SweepMeta, SweepSource};
+use std::io::Write;
 use std::path::Path;
 
 /// Parses a QASA table from bytes; `path` is for messages.
@@ -200,11 +201,17 @@ pub fn to_string(sweep: &Sweep) -> Result<String, SweepError> {
     Ok(out)
 }
 
-/// Writes a QASA table to `path`.
+/// Writes a QASA table to `path` atomically (temporary file + rename).
 pub fn write(sweep: &Sweep, path: &Path) -> Result<(), SweepError> {
-    let text = to_string(sweep)?;
-    std::fs::write(path, text).map_err(|source| SweepError::Io {
-        path: path.to_path_buf(),
-        source,
+    crate::atomic_file::write_atomic(path, super::native::io_error(path), |w| {
+        write_to(sweep, path, w)
     })
+}
+
+/// Writes a QASA table into `w`; `path` names the destination in errors.
+pub fn write_to(sweep: &Sweep, path: &Path, mut w: impl Write) -> Result<(), SweepError> {
+    let text = to_string(sweep)?;
+    w.write_all(text.as_bytes())
+        .and_then(|()| w.flush())
+        .map_err(super::native::io_error(path))
 }

@@ -129,17 +129,25 @@ impl std::str::FromStr for Topology {
         };
         let shape = numbers
             .split(',')
-            .map(|x| {
-                x.trim()
-                    .parse::<u32>()
-                    .map_err(|_| bad(format!("{:?} is not a non-negative integer", x.trim())))
-            })
+            .map(|x| parse_shape_number(x.trim()).map_err(bad))
             .collect::<Result<Vec<u32>, _>>()?;
         Topology::from_type_shape(kind.trim(), &shape).map_err(|e| match e {
             TopologyError::BadSpec { reason, .. } => bad(reason),
             other => other,
         })
     }
+}
+
+/// One number of a SPEC's shape, with the accepted range in the error.
+fn parse_shape_number(x: &str) -> Result<u32, String> {
+    if x.is_empty() || !x.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "{x:?} is not a whole number: shape numbers are whole numbers of at least 1 (e.g. zephyr:6,4)"
+        ));
+    }
+    x.parse::<u32>().map_err(|_| {
+        format!("{x} is too large: the index space must stay below {MAX_INDEX_SPACE} qubits")
+    })
 }
 
 impl std::fmt::Display for Topology {
@@ -206,8 +214,12 @@ mod tests {
             ("torus:3", "unknown topology type \"torus\""),
             ("pegasus:16,4", "pegasus takes 1 number"),
             ("chimera:1,2,3,4", "chimera takes 1 to 3 numbers"),
-            ("zephyr:x", "\"x\" is not a non-negative integer"),
-            ("zephyr:-1", "\"-1\" is not a non-negative integer"),
+            ("zephyr:x", "\"x\" is not a whole number"),
+            ("zephyr:-1", "\"-1\" is not a whole number"),
+            (
+                "zephyr:4294967296",
+                "4294967296 is too large: the index space must stay below",
+            ),
             ("chimera", "expected chimera:M"),
             ("chimera:100000", "too large"),
             ("", "expected chimera:M"),

@@ -699,7 +699,7 @@ fn cli_bad_spec_is_a_usage_error() {
     for (spec, want) in [
         ("pegasus:1", "M must be at least 2"),
         ("torus:3", "unknown topology type"),
-        ("chimera:x", "not a non-negative integer"),
+        ("chimera:x", "is not a whole number"),
     ] {
         let out = qasa().args(["topology", "edges", spec]).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{spec}");
