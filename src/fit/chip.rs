@@ -162,7 +162,7 @@ pub fn fit_sweep_with_progress(
     } else {
         Vec::new()
     };
-    let grid = GaussGrid::with_step(GAUSS_STEP);
+    let grid = GaussGrid::default();
     let (noise, per_call, model) = choose_noise(sweep, cfg, &grid);
     let used = FitConfig {
         model,
@@ -214,8 +214,6 @@ pub fn fit_sweep_with_progress(
     })
 }
 
-/// Grid step (in z) of the Gaussian per-call law.
-const GAUSS_STEP: f64 = 0.1;
 /// Qubits on which the chip's noise likelihood is chosen (evenly spread).
 const NOISE_SAMPLE: usize = 64;
 

@@ -326,20 +326,28 @@ fn refine(
             let est = &mut out.params[prm];
             (est.profile_lo, est.profile_hi) = iv[prm.index()];
         }
-        robust(out, qd, &obj, &p, model);
+        robust(out, qd, &obj, &p, model, &e.hess);
         return phi;
     }
 }
 
 /// The default errors: the robust sandwich over the block cells (or the h values).
-fn robust(out: &mut QubitFit, qd: &QubitData<'_>, obj: &Likelihood<'_>, p: &Params, model: Model) {
+/// `hess`: the Hessian of the fitted likelihood at `p` (natural coordinates).
+fn robust(
+    out: &mut QubitFit,
+    qd: &QubitData<'_>,
+    obj: &Likelihood<'_>,
+    p: &Params,
+    model: Model,
+    hess: &[[f64; 4]; 4],
+) {
     let clusters = qd.cells.unwrap_or(qd.pooled);
     out.error_method = Some(if qd.cells.is_some() {
         ErrorMethod::ClusterRobustCalls
     } else {
         ErrorMethod::RobustH
     });
-    if let Some(r) = robust_errors(obj, clusters, p, model) {
+    if let Some(r) = robust_errors(obj, clusters, p, model, hess) {
         for prm in Param::ALL {
             let est = &mut out.params[prm];
             est.se = r.se[prm.index()];

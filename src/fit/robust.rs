@@ -150,18 +150,27 @@ fn per_read_parts(lik: &Likelihood<'_>, cells: &QubitCounts, p: &Params, model: 
     (bread, meat, score)
 }
 
-/// Bread and meat of the per-call likelihood over its cells.
-fn per_call_parts(lik: &Likelihood<'_>, cells: &QubitCounts, p: &Params, model: Model) -> Parts {
+/// Bread and meat of the per-call likelihood over its cells (`hess`: its Hessian at `p`).
+fn per_call_parts(
+    lik: &Likelihood<'_>,
+    cells: &QubitCounts,
+    p: &Params,
+    model: Model,
+    hess: &[[f64; 4]; 4],
+) -> Parts {
     let bound = on_bound(p, model);
-    let (mut hess, mut meat, mut score) = ([[0.0; 4]; 4], [[0.0; 4]; 4], [0.0; 4]);
-    for_each_call(lik.kind, p, cells, lik.grid, Order::Hessian, |_, e| {
+    let (mut meat, mut score) = ([[0.0; 4]; 4], [0.0; 4]);
+    // per-cell Hessians only on the bound (where the score in ζ needs ∂²ℓ_c/∂θ²)
+    let order = if bound {
+        Order::Hessian
+    } else {
+        Order::Gradient
+    };
+    for_each_call(lik.kind, p, cells, lik.grid, order, |_, e| {
         let s = to_psi(&e.grad, std::array::from_fn(|j| e.hess[j][j]), p, model);
         add_outer(&mut meat, &s, &s, 1.0);
         for i in 0..4 {
             score[i] += s[i];
-            for j in 0..4 {
-                hess[i][j] += e.hess[i][j];
-            }
         }
     });
     if bound {
@@ -181,13 +190,15 @@ fn per_call_parts(lik: &Likelihood<'_>, cells: &QubitCounts, p: &Params, model: 
 }
 
 /// The robust errors of the fit `p` of `model` under `lik`; the clusters are `clusters` (per-read
-/// likelihood) or the likelihood's own cells (per call). `None` when the sandwich cannot be formed
-/// (fewer than 2 clusters or a singular bread).
+/// likelihood) or the likelihood's own cells (per call). `hess`: the Hessian of `lik` at `p`
+/// (natural coordinates; the bread of the per-call sandwich). `None` when the sandwich cannot be
+/// formed (fewer than 2 clusters or a singular bread).
 pub fn robust_errors(
     lik: &Likelihood<'_>,
     clusters: &QubitCounts,
     p: &Params,
     model: Model,
+    hess: &[[f64; 4]; 4],
 ) -> Option<Robust> {
     let cells = lik.cells.unwrap_or(clusters);
     let c = cells.len();
@@ -195,7 +206,7 @@ pub fn robust_errors(
         return None;
     }
     let (bread, meat, score) = match lik.cells {
-        Some(cells) => per_call_parts(lik, cells, p, model),
+        Some(cells) => per_call_parts(lik, cells, p, model, hess),
         None => per_read_parts(lik, clusters, p, model),
     };
     let idx: Vec<usize> = Param::ALL
