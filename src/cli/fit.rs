@@ -240,7 +240,8 @@ pub fn summary_lines(res: &FitResult, out: &Path) -> Vec<String> {
             .map_or("-".to_string(), |x| format!("{x:.4}"))
     ));
     for (w, n) in &s.warnings {
-        lines.push(format!("  warning ({n} qubits): {}", w.message()));
+        let q = if *n == 1 { "qubit" } else { "qubits" };
+        lines.push(format!("  warning ({n} {q}): {}", w.message()));
     }
     lines
 }

@@ -43,7 +43,10 @@ pub struct TruthCheck {
     pub params: Vec<ParamCheck>,
 }
 
-/// True `[β, b, |γ|, |η|]` per qubit id at the sweep's anneal time.
+/// True `[β, b, |γ|, |η|]` per qubit id at the sweep's anneal time. Where the device flips reads with
+/// probability ε > 0, the fitted γ also carries the flips (γ and a symmetric readout error are
+/// indistinguishable to second order, docs/model.md): γ is then the one whose wrong-state floor
+/// `(1 - 1/sqrt(1+γ²))/2` equals the total floor `f + ε - 2fε`.
 fn true_values(truth: &Truth, anneal_time_us: f64) -> std::collections::HashMap<u32, [f64; 4]> {
     truth
         .qubits
@@ -54,12 +57,22 @@ fn true_values(truth: &Truth, anneal_time_us: f64) -> std::collections::HashMap<
                 [
                     truth.beta_at(q, anneal_time_us),
                     q.b,
-                    q.gamma.abs(),
+                    gamma_with_flips(q.gamma, q.readout_flip),
                     q.eta.abs(),
                 ],
             )
         })
         .collect()
+}
+
+/// |γ| with the wrong-state floor of saturation γ combined with a symmetric readout flip `eps`.
+fn gamma_with_flips(gamma: f64, eps: f64) -> f64 {
+    if !(eps > 0.0 && eps < 0.5) {
+        return gamma.abs();
+    }
+    let floor = (1.0 - 1.0 / (1.0 + gamma * gamma).sqrt()) / 2.0;
+    let total = floor + eps - 2.0 * floor * eps;
+    ((1.0 - 2.0 * total).powi(-2) - 1.0).max(0.0).sqrt()
 }
 
 type Interval = fn(&QubitFit, Param) -> Option<(f64, f64)>;
@@ -153,5 +166,19 @@ fn param_check(pairs: &[(&QubitFit, [f64; 4])], p: Param) -> ParamCheck {
         rms_error: (err.iter().map(|e| e.0 * e.0).sum::<f64>() / n).sqrt(),
         median_rel_error: rel.get(rel.len() / 2).copied(),
         coverage,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gamma_with_flips;
+
+    #[test]
+    fn flips_add_to_the_wrong_state_floor() {
+        assert_eq!(gamma_with_flips(-0.05, 0.0), 0.05);
+        // no saturation: the floor is the flip rate, (1 - 1/sqrt(1+γ²))/2 = ε
+        let g = gamma_with_flips(0.0, 0.01);
+        assert!(((1.0 - 1.0 / (1.0 + g * g).sqrt()) / 2.0 - 0.01).abs() < 1e-15);
+        assert!(gamma_with_flips(0.05, 0.01) > g);
     }
 }

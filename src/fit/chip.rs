@@ -329,22 +329,24 @@ fn choose_noise(
         .max_by(|a, b| a.1.ll.total_cmp(&b.1.ll))
         .map_or(0, |x| x.0);
     let (lik, model) = cands[best];
+    let label =
+        |c: &NoiseCandidate| format!("{} {}", c.likelihood.name().replace('_', "-"), c.model);
     let runner_up = candidates
         .iter()
         .enumerate()
         .filter(|(i, _)| *i != best)
-        .map(|(_, c)| c.ll)
-        .fold(f64::NEG_INFINITY, f64::max);
-    let reason = if both.is_empty() {
-        "no sampled qubit could be fitted with every candidate; per-read kept".to_string()
-    } else {
-        format!(
-            "highest likelihood on {} sampled qubits ({} {}, ahead by {:.1} nats)",
+        .max_by(|a, b| a.1.ll.total_cmp(&b.1.ll));
+    let reason = match (both.is_empty(), runner_up) {
+        (false, Some((_, r))) => format!(
+            "the highest likelihood on {} sampled qubits, {:.1} nats above {}",
             both.len(),
-            lik.name(),
-            model,
-            candidates[best].ll - runner_up
-        )
+            candidates[best].ll - r.ll,
+            label(r)
+        ),
+        (false, None) => "the only candidate".to_string(),
+        (true, _) => {
+            "no sampled qubit could be fitted with every candidate; per-read kept".to_string()
+        }
     };
     let (lik, model) = if both.is_empty() {
         (NoiseLikelihood::PerRead, base)

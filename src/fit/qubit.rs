@@ -111,7 +111,7 @@ pub fn fit_qubit(
     out.total_reads = data.total_reads();
     if ms.best.stop != StopReason::Converged {
         unconverged(&mut out, &ms, cfg);
-        add_warnings(&mut out, data, model);
+        add_warnings(&mut out, data, model, qd.per_call);
         return out;
     }
     let phi = refine(&mut out, qd, model, &ms, cfg);
@@ -127,7 +127,7 @@ pub fn fit_qubit(
     if let (Some(c), true) = (calls, !weights.is_empty()) {
         out.bootstrap = Some(bootstrap_qubit(model, qd, c, weights, phi, &cfg.solver));
     }
-    add_warnings(&mut out, data, model);
+    add_warnings(&mut out, data, model, qd.per_call);
     out
 }
 
@@ -518,7 +518,9 @@ fn fill_values(out: &mut QubitFit, p: &Params, model: Model) {
     });
 }
 
-fn add_warnings(out: &mut QubitFit, data: &QubitCounts, model: Model) {
+/// The warnings of a fit (`per_call`: fitted with the per-call likelihood, which describes the
+/// over-dispersion of the pooled counts itself).
+fn add_warnings(out: &mut QubitFit, data: &QubitCounts, model: Model, per_call: bool) {
     let [beta, b, _, eta] = out.values().map(|v| v.unwrap_or(0.0));
     let (eta_lo, eta_se, b_se) = (
         out.interval(Param::Eta).0,
@@ -567,7 +569,7 @@ fn add_warnings(out: &mut QubitFit, data: &QubitCounts, model: Model) {
     if out.starts_agreeing * 2 < out.starts {
         w.push(FitWarning::StartsDisagree);
     }
-    if out.dispersion.is_some_and(|d| d > 1.5) {
+    if !per_call && out.dispersion.is_some_and(|d| d > 1.5) {
         w.push(FitWarning::OverDispersed);
     }
     if out

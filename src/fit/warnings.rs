@@ -21,8 +21,9 @@ pub enum FitWarning {
     StartsDisagree,
     /// The profile search found a higher ℓ than the fit; the fit was redone from there.
     RefitFromProfile,
-    /// Dispersion above 1.5: over-dispersed counts; model-based (binomial) errors are too small, the
-    /// default robust errors account for it (§3.5).
+    /// Dispersion above 1.5 under the per-read likelihood: over-dispersed counts; model-based
+    /// (binomial) errors are too small, the default robust errors account for it (§3.5). Not raised
+    /// under the per-call likelihood, which describes the over-dispersion.
     OverDispersed,
     /// More than 10 % of bootstrap replicates failed.
     BootstrapFailures,

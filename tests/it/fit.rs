@@ -1023,3 +1023,434 @@ fn default_coverage_against_the_virtual_qpu() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+// ---- the command line (issue 9 items of `qasa fit`) ----
+
+fn qasa_in(dir: &std::path::Path) -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::new(env!("CARGO_BIN_EXE_qasa"));
+    c.current_dir(dir);
+    c
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The one `error: …` line of a failed command (no panic, no abort).
+fn one_error(o: &std::process::Output) -> String {
+    let e = text(&o.stderr);
+    assert!(!e.contains("panicked"), "{e}");
+    assert!(
+        e.starts_with("error: ") && e.trim_end().lines().count() == 1,
+        "{e}"
+    );
+    e
+}
+
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// A small sweep of `n` qubits written to `dir/name`, with `edit` applied first.
+fn small_sweep(
+    dir: &std::path::Path,
+    name: &str,
+    n: usize,
+    edit: impl FnOnce(&mut Sweep),
+) -> std::path::PathBuf {
+    let mut s = synth(&truths(n, 141), &grid81(), 4, 2_500, true, 142);
+    edit(&mut s);
+    let path = dir.join(name);
+    qasa::sweep::write_sweep(&s, &path).unwrap();
+    path
+}
+
+#[test]
+fn cli_iteration_limits_and_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    small_sweep(d, "s.sweep.json", 3, |_| {});
+    // --max-iter 0 is a usage error
+    let o = qasa_in(d)
+        .args(["fit", "s.sweep.json", "--max-iter", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("--max-iter"),
+        "{}",
+        text(&o.stderr)
+    );
+    // every qubit failed: exit 1 with the reason, nothing written
+    let o = qasa_in(d)
+        .args(["fit", "s.sweep.json", "-q", "--max-iter", "1"])
+        .args(["-o", "f.json", "--csv", "p.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = one_error(&o);
+    assert!(
+        e.contains("no qubit")
+            && e.contains("3 × iteration_limit")
+            && e.contains("nothing written"),
+        "{e}"
+    );
+    assert_eq!(files_in(d), ["s.sweep.json"]);
+    // a sweep of one h value: every qubit fails for too few field values
+    let t = truths(2, 5);
+    let one = synth(&t, &[0.1], 2, 1000, false, 6);
+    qasa::sweep::write_sweep(&one, &d.join("one.sweep.json")).unwrap();
+    let o = qasa_in(d)
+        .args(["fit", "one.sweep.json", "-q", "-o", "g.json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(one_error(&o).contains("too_few_field_values"));
+    assert!(!d.join("g.json").exists());
+    // some failed: exit 0, and the summary says how many
+    small_sweep(d, "dead.sweep.json", 3, |s| {
+        for ih in 0..s.h.len() {
+            let i = ih * 3 + 2;
+            s.counts.down[i] = s.counts.reads[i];
+            for b in s.blocks.iter_mut() {
+                b.down[i] = b.reads[i];
+            }
+        }
+    });
+    let o = qasa_in(d)
+        .args(["fit", "dead.sweep.json", "-q", "-o", "h.json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("fitted 3 qubits")
+            && out.contains("failed 1 (1 of 3 qubits not fitted)")
+            && out.contains("failed all_one_state: 1"),
+        "{out}"
+    );
+    // one qubit: "1 qubit"
+    small_sweep(d, "single.sweep.json", 1, |_| {});
+    let o = qasa_in(d)
+        .args(["fit", "single.sweep.json", "-q", "-o", "k.json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).starts_with("fitted 1 qubit ×"),
+        "{}",
+        text(&o.stdout)
+    );
+}
+
+#[test]
+fn cli_models_help_and_bootstrap_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    small_sweep(d, "s.sweep.json", 3, |_| {});
+    let o = qasa_in(d)
+        .args(["fit", "s.sweep.json", "--model", "bogus"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("auto"), "{}", text(&o.stderr));
+    // parameters a model does not fit are said to be fixed, not printed as 0.0000
+    let o = qasa_in(d)
+        .args([
+            "fit",
+            "s.sweep.json",
+            "-q",
+            "--model",
+            "gibbs",
+            "-o",
+            "g.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("b fixed at 0")
+            && out.contains("γ fixed at 0")
+            && out.contains("η fixed at 0"),
+        "{out}"
+    );
+    assert!(!out.contains("0.0000 (h)"), "{out}");
+    // the help names the confidence level and which interval each column holds
+    let o = qasa_in(d).args(["fit", "--help"]).output().unwrap();
+    let help = text(&o.stdout);
+    assert!(o.status.success());
+    assert!(
+        help.contains("95 %") && help.contains("robust") && help.contains("*_lo, *_hi"),
+        "{help}"
+    );
+    // an impossible bootstrap is refused before any work, with the largest that fits
+    let o = qasa_in(d)
+        .args([
+            "fit",
+            "s.sweep.json",
+            "-q",
+            "--bootstrap",
+            "1000000000000",
+            "-o",
+            "b.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = one_error(&o);
+    assert!(
+        e.contains("bootstrap replicates need about") && e.contains("use at most"),
+        "{e}"
+    );
+    assert!(!d.join("b.json").exists());
+}
+
+/// `--truth` prints and records the comparison, and its numbers agree with an independent
+/// computation from fit.json and truth.json (scripts/compare_truth.py, Python standard library): the
+/// bias and RMS error per parameter and the coverage of the robust and bootstrap intervals. With
+/// readout flips, γ is compared with the γ of the same wrong-state floor in both.
+#[test]
+fn cli_truth_check_agrees_with_an_independent_computation() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    qasa_in(d)
+        .args([
+            "simulate",
+            "--topology",
+            "chimera:2",
+            "--reads",
+            "20000",
+            "-q",
+        ])
+        .args([
+            "--readout-flip",
+            "0.002",
+            "-o",
+            "s.sweep.json",
+            "--truth",
+            "truth.json",
+        ])
+        .assert()
+        .success();
+    let o = qasa_in(d)
+        .args([
+            "fit",
+            "s.sweep.json",
+            "-q",
+            "--bootstrap",
+            "20",
+            "-o",
+            "fit.json",
+        ])
+        .args(["--truth", "truth.json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("against the truth (32 qubits, β at 5 µs):"),
+        "{out}"
+    );
+    let fit: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("fit.json")).unwrap()).unwrap();
+    let check = &fit["truth_check"];
+    assert_eq!(check["qubits"], 32);
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/compare_truth.py");
+    let o = std::process::Command::new("python3")
+        .arg(&script)
+        .args(["fit.json", "truth.json"])
+        .current_dir(d)
+        .output()
+        .expect("python3");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let table = text(&o.stdout);
+    assert!(
+        table.contains("32 qubits, 0 failed, 0 not in the truth"),
+        "{table}"
+    );
+    for (name, pc) in ["beta", "b", "gamma", "eta"]
+        .iter()
+        .zip(check["params"].as_array().unwrap())
+    {
+        assert_eq!(pc["param"], *name);
+        let row: Vec<&str> = table
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} row: {table}"))
+            .split_whitespace()
+            .collect();
+        assert_eq!(row[1], "32", "{table}");
+        // rust printed in the table to 3 significant digits
+        let near = |s: &str, v: &serde_json::Value| {
+            let (a, b) = (s.parse::<f64>().unwrap(), v.as_f64().unwrap());
+            (a - b).abs() <= 5e-3 * b.abs() + 1e-300
+        };
+        assert!(near(row[3], &pc["bias"]), "{name} bias: {table} vs {pc}");
+        assert!(
+            near(row[4], &pc["rms_error"]),
+            "{name} rms: {table} vs {pc}"
+        );
+        let cov = |kind: &str| {
+            pc["coverage"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["interval"] == kind)
+                .map(|c| format!("{:.3}", c["coverage"].as_f64().unwrap()))
+        };
+        assert_eq!(Some(row[5].to_string()), cov("robust"), "{name}: {table}");
+        assert_eq!(
+            Some(row[6].to_string()),
+            cov("bootstrap"),
+            "{name}: {table}"
+        );
+        // and the printed summary row
+        assert!(
+            out.lines()
+                .any(|l| l.trim_start().starts_with(name) && l.contains("robust ")),
+            "{out}"
+        );
+    }
+}
+
+/// The gauge-averaging warning on physical-frame data (issue 8 §5). A qubit on its own cannot tell a
+/// gauge-averaged bias from a qubit with b ≈ 0 and a resolved η (both are odd-symmetric), so a small
+/// share p₁ of physical-frame qubits looks gauge-averaged by itself; averaging over gauges acts on the
+/// whole chip, so the warning stands only when at least half of the fitted qubits look so. On pooled
+/// tables of gauged, physical-frame data whose frame the fit does not know (QASA csv exports of
+/// `qasa simulate` defaults, pegasus:6, seeds 1–3, 2,040 qubits): no chip is warned, p₁ (each qubit
+/// fitted alone) is at most 2 %, so a chip of n qubits is falsely warned with probability at most
+/// P(Bin(n, p₁) ≥ n/2), below 1e-4 for n ≥ 8 (one Chimera cell) and negligible for a real chip.
+/// Gauge-averaged data is still flagged (`gauge_averaged_data_is_flagged`). Release:
+/// `cargo test --release --test it fit::gauge_warning -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn gauge_warning_false_alarms_are_bounded() {
+    use qasa::device::{self, DeviceConfig, SimulationPlan, VirtualQpu};
+    use qasa::topology::{Topology, WorkingGraph};
+    let topo: Topology = "pegasus:6".parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut alone, mut fitted, mut warned) = (0usize, 0usize, 0usize);
+    for seed in 1..=3u64 {
+        let qpu = VirtualQpu::new(
+            WorkingGraph::perfect(topo),
+            &DeviceConfig {
+                seed,
+                ..DeviceConfig::default()
+            },
+        );
+        let plan = SimulationPlan {
+            seed,
+            ..SimulationPlan::default()
+        };
+        assert!(plan.gauges, "the default plan uses gauges");
+        let sweep = device::simulate(&qpu, &plan, &|_| {}).unwrap();
+        let path = dir.path().join(format!("spin_table_{seed}.csv"));
+        qasa::sweep::write_sweep(&sweep, &path).unwrap();
+        let pooled = qasa::sweep::read_sweep(&path).unwrap();
+        assert!(pooled.meta.gauges.is_none() && pooled.blocks.is_empty());
+        let r = fit_sweep(&pooled, &FitConfig::default()).unwrap();
+        warned += r
+            .qubits
+            .iter()
+            .filter(|q| q.warnings.contains(&FitWarning::GaugeAveraged))
+            .count();
+        // each qubit fitted on its own: the per-qubit rate
+        for iq in 0..pooled.qubits.len() {
+            let mut one = pooled.clone();
+            one.qubits = vec![pooled.qubits[iq]];
+            one.counts = CountMatrix::zeros(pooled.h.len(), 1);
+            for ih in 0..pooled.h.len() {
+                let (k, n) = pooled.counts.get(ih, iq);
+                one.counts.down[ih] = k;
+                one.counts.reads[ih] = n;
+            }
+            let f = fit_sweep(&one, &FitConfig::default()).unwrap();
+            let q = &f.qubits[0];
+            if !q.status.is_failed() {
+                fitted += 1;
+                if q.warnings.contains(&FitWarning::GaugeAveraged) {
+                    alone += 1;
+                }
+            }
+        }
+    }
+    let p1 = alone as f64 / fitted as f64;
+    // P(Bin(n, p) ≥ n/2) for a chip of n qubits
+    let tail = |n: u64, p: f64| -> f64 {
+        let lnc = |k: u64| -> f64 { (1..=k).map(|i| ((n - k + i) as f64 / i as f64).ln()).sum() };
+        (n.div_ceil(2)..=n)
+            .map(|k| (lnc(k) + k as f64 * p.ln() + (n - k) as f64 * (1.0 - p).ln()).exp())
+            .sum()
+    };
+    eprintln!(
+        "{alone} of {fitted} qubits look gauge-averaged alone (p₁ = {p1:.4}); warned on the chips: {warned}; \
+         false-alarm bound for n = 8: {:.2e}, n = 680: {:.2e}",
+        tail(8, p1.max(1.0 / fitted as f64)),
+        tail(680, p1.max(1.0 / fitted as f64))
+    );
+    assert_eq!(warned, 0);
+    assert!(fitted >= 2000, "{fitted}");
+    assert!(p1 <= 0.02, "per-qubit false-alarm rate {p1}");
+    assert!(tail(8, 0.02) < 1e-4);
+}
+
+/// The README's quick start, run as pasted (less `cargo install`, with the built binary for `qasa`) in
+/// a folder holding a copy of the repository's `data/`: every command succeeds, and the fit's built-in
+/// comparison with the truth gives 93–97 % coverage of the default intervals for every parameter.
+/// Release: `cargo test --release --test it fit::readme_quick_start -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn readme_quick_start_runs_as_pasted() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(repo.join("README.md")).unwrap();
+    let start = readme
+        .find("## Quick start")
+        .expect("a quick start section");
+    let block = readme[start..]
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a sh block in the quick start");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("data")).unwrap();
+    for e in std::fs::read_dir(repo.join("data")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), d.join("data").join(e.file_name())).unwrap();
+    }
+    let mut last = String::new();
+    let mut ran = 0;
+    for line in block.lines().filter(|l| !l.trim().is_empty()) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words[..2] == ["cargo", "install"] {
+            continue;
+        }
+        assert_eq!(words[0], "qasa", "{line}");
+        let o = qasa_in(d).args(&words[1..]).output().unwrap();
+        assert!(o.status.success(), "{line}: {}", text(&o.stderr));
+        last = text(&o.stdout);
+        eprintln!("$ {line}\n{last}");
+        ran += 1;
+    }
+    assert!(ran >= 2, "{block}");
+    assert!(last.contains("against the truth ("), "{last}");
+    let fit: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("fit.json")).unwrap()).unwrap();
+    for pc in fit["truth_check"]["params"].as_array().unwrap() {
+        let robust = pc["coverage"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["interval"] == "robust")
+            .unwrap();
+        let c = robust["coverage"].as_f64().unwrap();
+        assert!((0.93..=0.97).contains(&c), "{}: coverage {c}", pc["param"]);
+    }
+}
