@@ -498,6 +498,72 @@ impl LnProduct {
     }
 }
 
+/// One cell as the sums see it: its reads, its share of the noise law, its ℓ_c.
+struct Cell {
+    k: f64,
+    nk: f64,
+    /// `Σ_j e_j` of [`Work::weights`] and its inverse.
+    sum: f64,
+    inv: f64,
+}
+
+/// Runs `cell` on every cell (grouped by h, the nodes of its h set up in `w`, the cell's weights
+/// computed) and `h_done` after the cells of each h.
+fn visit_cells(
+    kind: NoiseKind,
+    params: &Params,
+    cells: &QubitCounts,
+    grid: Option<&GaussGrid>,
+    mut cell: impl FnMut(&mut Work, usize, &Cell, f64),
+    mut h_done: impl FnMut(&Work),
+) {
+    let grid = grid.copied().unwrap_or_default();
+    let mut w = Work::new(params);
+    let mut i = 0;
+    while i < cells.len() {
+        let (end, n_max) = h_group(cells, i);
+        w.set_h(kind, cells.h[i], n_max, &grid);
+        for c in i..end {
+            let (k, n) = (cells.k[c], cells.n[c]);
+            let nk = n - k;
+            let (tmax, sum) = w.weights(k, nk);
+            let cc = Cell {
+                k,
+                nk,
+                sum,
+                inv: 1.0 / sum,
+            };
+            cell(&mut w, c, &cc, tmax);
+        }
+        h_done(&w);
+        i = end;
+    }
+}
+
+/// Calls `f(j, π_j, A_j, B_j, derivatives of node j)` for every node of the cell's window with a
+/// non-negligible weight (`B_j` only for `Order::Hessian`, else 0).
+fn node_terms(
+    w: &mut Work,
+    c: &Cell,
+    order: Order,
+    mut f: impl FnMut(&mut Work, usize, f64, f64, f64),
+) {
+    for j in w.lo..w.hi {
+        let e = w.e[j];
+        if e == 0.0 {
+            continue;
+        }
+        let (node, _) = w.ensure(j, order);
+        let a = c.k * node.ip - c.nk * node.iq;
+        let b = if order == Order::Hessian {
+            -c.k * node.ip * node.ip - c.nk * node.iq * node.iq
+        } else {
+            0.0
+        };
+        f(w, j, e * c.inv, a, b);
+    }
+}
+
 /// The per-call log-likelihood `Σ_c ℓ_c` with derivatives up to `order` with respect to `[β, b, γ, η]`
 /// (η holds σ for the Gaussian law; `grid` None: the default rule). `pearson_chi2` is left at 0.
 pub fn call_log_likelihood(
@@ -507,70 +573,61 @@ pub fn call_log_likelihood(
     grid: Option<&GaussGrid>,
     order: Order,
 ) -> LogLik {
-    let grid = grid.copied().unwrap_or_default();
-    let mut w = Work::new(params);
     let mut out = LogLik::default();
     let mut ln_sums = LnProduct::new();
     let mut gg = [[0.0; 4]; 4];
-    let mut i = 0;
-    while i < cells.len() {
-        let (end, n_max) = h_group(cells, i);
-        w.set_h(kind, cells.h[i], n_max, &grid);
-        for c in i..end {
-            let (k, n) = (cells.k[c], cells.n[c]);
-            let nk = n - k;
-            let (tmax, sum) = w.weights(k, nk);
+    let mut grad = [0.0; 4];
+    let mut hess = [[0.0; 4]; 4];
+    visit_cells(
+        kind,
+        params,
+        cells,
+        grid,
+        |w, _, c, tmax| {
             out.ll += tmax;
-            ln_sums.push(sum);
+            ln_sums.push(c.sum);
             if order == Order::Value {
-                continue;
+                return;
             }
-            let inv = 1.0 / sum;
+            // per node Σ_c π A (in t) and Σ_c π (B + A²) (in s); per cell ∇ℓ_c ∇ℓ_cᵀ
             let mut g = [0.0; 4];
-            for j in w.lo..w.hi {
-                let e = w.e[j];
-                if e == 0.0 {
-                    continue;
-                }
-                let (node, d) = w.ensure(j, order);
-                let dp = d.dp;
-                let pi = e * inv;
-                let a = k * node.ip - nk * node.iq;
+            node_terms(w, c, order, |w, j, pi, a, b| {
                 let u = pi * a;
+                let dp = &w.deriv[j].dp;
                 for x in 0..4 {
                     g[x] += u * dp[x];
                 }
                 w.t[j] += u;
-                if order == Order::Hessian {
-                    let b = -k * node.ip * node.ip - nk * node.iq * node.iq;
-                    w.s[j] += pi * (b + a * a);
-                }
-            }
+                w.s[j] += pi * (b + a * a);
+            });
             for x in 0..4 {
-                out.grad[x] += g[x];
+                grad[x] += g[x];
             }
             if order == Order::Hessian {
                 add_outer_upper(&mut gg, &g, &g, 1.0);
             }
-        }
-        if order == Order::Hessian {
+        },
+        |w| {
+            if order != Order::Hessian {
+                return;
+            }
             for &j in &w.touched {
                 let (t, s, d) = (w.t[j], w.s[j], &w.deriv[j]);
-                add_outer_upper(&mut out.hess, &d.dp, &d.dp, s);
+                add_outer_upper(&mut hess, &d.dp, &d.dp, s);
                 for x in 0..4 {
                     for y in x..4 {
-                        out.hess[x][y] += t * d.d2p[x][y];
+                        hess[x][y] += t * d.d2p[x][y];
                     }
                 }
             }
-        }
-        i = end;
-    }
+        },
+    );
     out.ll += ln_sums.total();
+    out.grad = grad;
     if order == Order::Hessian {
         for x in 0..4 {
             for y in x..4 {
-                out.hess[x][y] -= gg[x][y];
+                out.hess[x][y] = hess[x][y] - gg[x][y];
             }
         }
         symmetrize(&mut out.hess);
@@ -588,35 +645,23 @@ pub fn for_each_call(
     order: Order,
     mut visit: impl FnMut(usize, &LogLik),
 ) {
-    let grid = grid.copied().unwrap_or_default();
-    let mut w = Work::new(params);
-    let mut i = 0;
-    while i < cells.len() {
-        let (end, n_max) = h_group(cells, i);
-        w.set_h(kind, cells.h[i], n_max, &grid);
-        for c in i..end {
-            let (k, n) = (cells.k[c], cells.n[c]);
-            let nk = n - k;
-            let (tmax, sum) = w.weights(k, nk);
+    visit_cells(
+        kind,
+        params,
+        cells,
+        grid,
+        |w, idx, c, tmax| {
             let mut out = LogLik {
-                ll: tmax + sum.ln(),
+                ll: tmax + c.sum.ln(),
                 ..Default::default()
             };
             if order != Order::Value {
-                let inv = 1.0 / sum;
-                for j in w.lo..w.hi {
-                    let e = w.e[j];
-                    if e == 0.0 {
-                        continue;
-                    }
-                    let (node, d) = w.ensure(j, order);
-                    let pi = e * inv;
-                    let a = k * node.ip - nk * node.iq;
+                node_terms(w, c, order, |w, j, pi, a, b| {
+                    let d = &w.deriv[j];
                     for x in 0..4 {
                         out.grad[x] += pi * a * d.dp[x];
                     }
                     if order == Order::Hessian {
-                        let b = -k * node.ip * node.ip - nk * node.iq * node.iq;
                         add_outer_upper(&mut out.hess, &d.dp, &d.dp, pi * (b + a * a));
                         for x in 0..4 {
                             for y in x..4 {
@@ -624,17 +669,17 @@ pub fn for_each_call(
                             }
                         }
                     }
-                }
+                });
                 if order == Order::Hessian {
                     let g = out.grad;
                     add_outer_upper(&mut out.hess, &g, &g, -1.0);
                     symmetrize(&mut out.hess);
                 }
             }
-            visit(c, &out);
-        }
-        i = end;
-    }
+            visit(idx, &out);
+        },
+        |_| {},
+    );
 }
 
 #[cfg(test)]
