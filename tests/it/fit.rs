@@ -1032,6 +1032,11 @@ fn qasa_in(dir: &std::path::Path) -> assert_cmd::Command {
     c
 }
 
+/// Runs `qasa ARGS` in `d`.
+fn run(d: &std::path::Path, args: &[&str]) -> std::process::Output {
+    qasa_in(d).args(args).output().unwrap()
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -1076,10 +1081,7 @@ fn cli_iteration_limits_and_failures() {
     let d = dir.path();
     small_sweep(d, "s.sweep.json", 3, |_| {});
     // --max-iter 0 is a usage error
-    let o = qasa_in(d)
-        .args(["fit", "s.sweep.json", "--max-iter", "0"])
-        .output()
-        .unwrap();
+    let o = run(d, &["fit", "s.sweep.json", "--max-iter", "0"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(
         text(&o.stderr).contains("--max-iter"),
@@ -1105,10 +1107,7 @@ fn cli_iteration_limits_and_failures() {
     let t = truths(2, 5);
     let one = synth(&t, &[0.1], 2, 1000, false, 6);
     qasa::sweep::write_sweep(&one, &d.join("one.sweep.json")).unwrap();
-    let o = qasa_in(d)
-        .args(["fit", "one.sweep.json", "-q", "-o", "g.json"])
-        .output()
-        .unwrap();
+    let o = run(d, &["fit", "one.sweep.json", "-q", "-o", "g.json"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(one_error(&o).contains("too_few_field_values"));
     assert!(!d.join("g.json").exists());
@@ -1122,10 +1121,7 @@ fn cli_iteration_limits_and_failures() {
             }
         }
     });
-    let o = qasa_in(d)
-        .args(["fit", "dead.sweep.json", "-q", "-o", "h.json"])
-        .output()
-        .unwrap();
+    let o = run(d, &["fit", "dead.sweep.json", "-q", "-o", "h.json"]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let out = text(&o.stdout);
     assert!(
@@ -1136,10 +1132,7 @@ fn cli_iteration_limits_and_failures() {
     );
     // one qubit: "1 qubit"
     small_sweep(d, "single.sweep.json", 1, |_| {});
-    let o = qasa_in(d)
-        .args(["fit", "single.sweep.json", "-q", "-o", "k.json"])
-        .output()
-        .unwrap();
+    let o = run(d, &["fit", "single.sweep.json", "-q", "-o", "k.json"]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(
         text(&o.stdout).starts_with("fitted 1 qubit ×"),
@@ -1153,15 +1146,13 @@ fn cli_models_help_and_bootstrap_limits() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     small_sweep(d, "s.sweep.json", 3, |_| {});
-    let o = qasa_in(d)
-        .args(["fit", "s.sweep.json", "--model", "bogus"])
-        .output()
-        .unwrap();
+    let o = run(d, &["fit", "s.sweep.json", "--model", "bogus"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("auto"), "{}", text(&o.stderr));
     // parameters a model does not fit are said to be fixed, not printed as 0.0000
-    let o = qasa_in(d)
-        .args([
+    let o = run(
+        d,
+        &[
             "fit",
             "s.sweep.json",
             "-q",
@@ -1169,9 +1160,8 @@ fn cli_models_help_and_bootstrap_limits() {
             "gibbs",
             "-o",
             "g.json",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let out = text(&o.stdout);
     assert!(
@@ -1182,7 +1172,7 @@ fn cli_models_help_and_bootstrap_limits() {
     );
     assert!(!out.contains("0.0000 (h)"), "{out}");
     // the help names the confidence level and which interval each column holds
-    let o = qasa_in(d).args(["fit", "--help"]).output().unwrap();
+    let o = run(d, &["fit", "--help"]);
     let help = text(&o.stdout);
     assert!(o.status.success());
     assert!(
@@ -1190,8 +1180,9 @@ fn cli_models_help_and_bootstrap_limits() {
         "{help}"
     );
     // an impossible bootstrap is refused before any work, with the largest that fits
-    let o = qasa_in(d)
-        .args([
+    let o = run(
+        d,
+        &[
             "fit",
             "s.sweep.json",
             "-q",
@@ -1199,9 +1190,8 @@ fn cli_models_help_and_bootstrap_limits() {
             "1000000000000",
             "-o",
             "b.json",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
     let e = one_error(&o);
     assert!(
