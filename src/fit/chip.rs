@@ -3,7 +3,7 @@
 
 use super::bootstrap::{draw_weights, CallCounts};
 use super::config::{FitConfig, ModelChoice, NoiseLikelihood};
-use super::qubit::{fit_qubit, max_log_likelihood, QubitData};
+use super::qubit::{fit_qubit, max_log_likelihoods, QubitData};
 use super::result::{
     ErrorSummary, FitMeta, FitResult, FitSummary, NoiseCandidate, NoiseChoice, QubitFit,
 };
@@ -296,18 +296,19 @@ fn choose_noise(
         .map(|&iq| {
             let data = qubit_counts(sweep, iq);
             let cells = block_cells(sweep, iq);
-            cands
-                .iter()
-                .map(|&(lik, model)| {
-                    let qd = QubitData {
-                        pooled: &data,
-                        cells: Some(&cells),
-                        per_call: lik == NoiseLikelihood::PerCall,
-                        grid: Some(grid),
-                    };
-                    max_log_likelihood(&qd, model, cfg)
-                })
-                .collect()
+            // per likelihood, its models in order (the Gaussian law warm-started from the two-point)
+            let mut out = Vec::with_capacity(cands.len());
+            for lik in [NoiseLikelihood::PerRead, NoiseLikelihood::PerCall] {
+                let models: Vec<Model> = cands.iter().filter(|c| c.0 == lik).map(|c| c.1).collect();
+                let qd = QubitData {
+                    pooled: &data,
+                    cells: Some(&cells),
+                    per_call: lik == NoiseLikelihood::PerCall,
+                    grid: Some(grid),
+                };
+                out.extend(max_log_likelihoods(&qd, &models, cfg));
+            }
+            out
         })
         .collect();
     let both: Vec<&Vec<Option<f64>>> = lls

@@ -131,13 +131,25 @@ pub fn fit_qubit(
     out
 }
 
-/// The maximised ℓ of one model on one qubit (None when its counts cannot be fitted or the fit did not
-/// converge): the chip's noise-likelihood comparison.
-pub fn max_log_likelihood(qd: &QubitData<'_>, model: Model, cfg: &FitConfig) -> Option<f64> {
-    check_counts(0, qd.pooled, ModelChoice::Fixed(model), model).ok()?;
-    let fits = fit_candidates(qd, &[model], cfg);
-    let ms = &fits.fits.first()?.1;
-    (ms.best.stop == StopReason::Converged).then_some(ms.best.ll)
+/// The maximised ℓ of each of `models` on one qubit (None where its counts cannot be fitted or the fit
+/// did not converge), fitted in order, each warm-started from the previous maximum: the chip's
+/// noise-likelihood comparison.
+pub fn max_log_likelihoods(
+    qd: &QubitData<'_>,
+    models: &[Model],
+    cfg: &FitConfig,
+) -> Vec<Option<f64>> {
+    let Some(&first) = models.first() else {
+        return Vec::new();
+    };
+    if check_counts(0, qd.pooled, ModelChoice::Fixed(first), first).is_err() {
+        return vec![None; models.len()];
+    }
+    fit_candidates(qd, models, cfg)
+        .fits
+        .iter()
+        .map(|(_, ms)| (ms.best.stop == StopReason::Converged).then_some(ms.best.ll))
+        .collect()
 }
 
 /// Checks one qubit's counts; returns the candidate models that its data can identify, or why it
