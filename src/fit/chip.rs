@@ -2,16 +2,15 @@
 //! callback (the binary draws it). No qubit is dropped.
 
 use super::bootstrap::{draw_weights, CallCounts};
-use super::config::{FitConfig, ModelChoice, NoiseLikelihood};
-use super::qubit::{fit_qubit, max_log_likelihoods, QubitData};
-use super::result::{
-    ErrorSummary, FitMeta, FitResult, FitSummary, NoiseCandidate, NoiseChoice, QubitFit,
-};
+use super::config::{FitConfig, NoiseLikelihood};
+use super::noise::{choose_noise, per_call_possible};
+use super::qubit::{fit_qubit, QubitData};
+use super::result::{ErrorSummary, FitMeta, FitResult, FitSummary, QubitFit};
 use super::robust::{ErrorMethod, CONFIDENCE};
 use super::warnings::FitWarning;
 use super::FitError;
 use crate::model::calls::GaussGrid;
-use crate::model::{Model, Param, QubitCounts};
+use crate::model::{Param, QubitCounts};
 use crate::sweep::{CountMatrix, Sweep};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -86,25 +85,6 @@ fn available_memory() -> u64 {
                 .and_then(|kb| kb.parse::<u64>().ok())
         })
         .map_or(4 << 30, |kb| kb.saturating_mul(1024))
-}
-
-/// Whether the per-call likelihood can describe this sweep: per-call blocks of one call per cell and a
-/// model with field noise; otherwise why not.
-pub fn per_call_possible(sweep: &Sweep, model: ModelChoice) -> Result<(), String> {
-    if sweep.blocks.is_empty() {
-        return Err("the sweep has no per-call blocks: η cannot be separated from call-to-call noise, and η and its errors describe the pooled counts only".into());
-    }
-    match sweep.meta.calls_per_block {
-        Some(1) => {}
-        Some(k) => return Err(format!("each block cell holds {k} calls, whose noise draws the per-call likelihood cannot separate")),
-        None => return Err("the sweep does not record how many calls each block cell holds (meta.calls_per_block); the per-call likelihood needs one call per cell".into()),
-    }
-    if let ModelChoice::Fixed(m) = model {
-        if !m.fits(Param::Eta) {
-            return Err(format!("model {m} has no field noise"));
-        }
-    }
-    Ok(())
 }
 
 /// One qubit's per-call block cells `(h, down, reads)`, grouped by h (empty cells dropped).
@@ -214,9 +194,6 @@ pub fn fit_sweep_with_progress(
     })
 }
 
-/// Qubits on which the chip's noise likelihood is chosen (evenly spread).
-const NOISE_SAMPLE: usize = 64;
-
 /// Fits column `iq`.
 fn fit_column(
     sweep: &Sweep,
@@ -236,139 +213,6 @@ fn fit_column(
     };
     let calls = (!weights.is_empty()).then(|| call_counts(sweep, iq));
     fit_qubit(sweep.qubits[iq], &qd, calls.as_ref(), weights, cfg)
-}
-
-/// The chip's noise likelihood: per call or per read, and (per call, `--noise auto`) the noise law,
-/// chosen by the likelihood summed over up to [`NOISE_SAMPLE`] qubits. Returns the record, whether to
-/// fit per call, and the model choice to fit with.
-fn choose_noise(
-    sweep: &Sweep,
-    cfg: &FitConfig,
-    grid: &GaussGrid,
-) -> (NoiseChoice, bool, ModelChoice) {
-    let per_read = |reason: String| {
-        (
-            NoiseChoice {
-                likelihood: NoiseLikelihood::PerRead,
-                reason,
-                candidates: Vec::new(),
-                qubits_compared: 0,
-            },
-            false,
-            cfg.model,
-        )
-    };
-    if cfg.noise == NoiseLikelihood::PerRead {
-        return per_read("asked for (per-read noise likelihood)".into());
-    }
-    if let Err(reason) = per_call_possible(sweep, cfg.model) {
-        return per_read(reason);
-    }
-    if cfg.noise == NoiseLikelihood::PerCall {
-        return (
-            NoiseChoice {
-                likelihood: NoiseLikelihood::PerCall,
-                reason: "asked for (per-call noise likelihood)".into(),
-                candidates: Vec::new(),
-                qubits_compared: 0,
-            },
-            true,
-            cfg.model,
-        );
-    }
-    let base = match cfg.model {
-        ModelChoice::Fixed(m) => m,
-        ModelChoice::Auto => Model::Qasa,
-    };
-    let mut cands = vec![(NoiseLikelihood::PerRead, base)];
-    match base {
-        Model::Qasa | Model::Gaussian => {
-            cands.push((NoiseLikelihood::PerCall, Model::Qasa));
-            cands.push((NoiseLikelihood::PerCall, Model::Gaussian));
-        }
-        m => cands.push((NoiseLikelihood::PerCall, m)),
-    }
-    let n_q = sweep.qubits.len();
-    let m = n_q.min(NOISE_SAMPLE);
-    let picks: Vec<usize> = (0..m).map(|i| i * n_q / m).collect();
-    let lls: Vec<Vec<Option<f64>>> = picks
-        .par_iter()
-        .map(|&iq| {
-            let data = qubit_counts(sweep, iq);
-            let cells = block_cells(sweep, iq);
-            // per likelihood, its models in order (the Gaussian law warm-started from the two-point)
-            let mut out = Vec::with_capacity(cands.len());
-            for lik in [NoiseLikelihood::PerRead, NoiseLikelihood::PerCall] {
-                let models: Vec<Model> = cands.iter().filter(|c| c.0 == lik).map(|c| c.1).collect();
-                let qd = QubitData {
-                    pooled: &data,
-                    cells: Some(&cells),
-                    per_call: lik == NoiseLikelihood::PerCall,
-                    grid: Some(grid),
-                };
-                out.extend(max_log_likelihoods(&qd, &models, cfg));
-            }
-            out
-        })
-        .collect();
-    let both: Vec<&Vec<Option<f64>>> = lls
-        .iter()
-        .filter(|v| v.iter().all(Option::is_some))
-        .collect();
-    let candidates: Vec<NoiseCandidate> = cands
-        .iter()
-        .enumerate()
-        .map(|(c, &(likelihood, model))| NoiseCandidate {
-            likelihood,
-            model,
-            ll: both.iter().map(|v| v[c].unwrap_or(0.0)).sum(),
-        })
-        .collect();
-    let best = candidates
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.ll.total_cmp(&b.1.ll))
-        .map_or(0, |x| x.0);
-    let (lik, model) = cands[best];
-    let label =
-        |c: &NoiseCandidate| format!("{} {}", c.likelihood.name().replace('_', "-"), c.model);
-    let runner_up = candidates
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != best)
-        .max_by(|a, b| a.1.ll.total_cmp(&b.1.ll));
-    let reason = match (both.is_empty(), runner_up) {
-        (false, Some((_, r))) => format!(
-            "the highest likelihood on {} sampled qubits, {:.1} nats above {}",
-            both.len(),
-            candidates[best].ll - r.ll,
-            label(r)
-        ),
-        (false, None) => "the only candidate".to_string(),
-        (true, _) => {
-            "no sampled qubit could be fitted with every candidate; per-read kept".to_string()
-        }
-    };
-    let (lik, model) = if both.is_empty() {
-        (NoiseLikelihood::PerRead, base)
-    } else {
-        (lik, model)
-    };
-    let per_call = lik == NoiseLikelihood::PerCall;
-    let choice = match cfg.model {
-        ModelChoice::Fixed(_) => ModelChoice::Fixed(model),
-        ModelChoice::Auto => ModelChoice::Auto,
-    };
-    (
-        NoiseChoice {
-            likelihood: lik,
-            reason,
-            candidates,
-            qubits_compared: both.len(),
-        },
-        per_call,
-        choice,
-    )
 }
 
 /// Chip-level rule for the gauge-averaging warning (docs/physics.md §3.4): gauge averaging acts on every

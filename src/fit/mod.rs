@@ -21,6 +21,7 @@ pub mod estimate;
 pub mod export;
 mod linalg;
 pub mod multistart;
+pub mod noise;
 pub mod objective;
 pub mod profile;
 pub mod qubit;

@@ -5,6 +5,17 @@ use super::solver::{maximize, Solution, SolverOptions, StopReason};
 use super::start::starts;
 use crate::model::{Model, Param, Params};
 
+/// Which starting points to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Starts {
+    /// The first only (the data-driven guess, or the warm start).
+    First,
+    /// The alternatives only where the first ends near a bound or does not converge.
+    Needed,
+    /// Every one.
+    All,
+}
+
 /// Best solution over the starts.
 #[derive(Clone, Copy, Debug)]
 pub struct MultiStart {
@@ -19,17 +30,18 @@ pub struct MultiStart {
 /// Fits `model` (likelihood `obj`) from each start in [`starts`] plus `extra` (e.g. a nested model's optimum, tried first)
 /// and keeps the converged solution with the highest ℓ (any solution if none converged).
 ///
-/// Unless `all_starts`, the alternative starts run only when the first one does not converge or ends
-/// near γ = 0 or η = 0 (|θ| < 1e-3, the region of the saddle trap of physics.md §3), and stop as soon as
-/// the second (high-noise) start reaches the same ℓ; a well-posed qubit costs one start.
+/// With [`Starts::Needed`], the alternative starts run only when the first one does not converge or
+/// ends near γ = 0 or η = 0 (|θ| < 1e-3, the region of the saddle trap of physics.md §3), and stop as
+/// soon as the second (high-noise) start reaches the same ℓ; a well-posed qubit costs one start.
 pub fn fit_model(
     obj: &Likelihood<'_>,
     model: Model,
     guess: &Params,
     extra: Option<&Params>,
     opts: &SolverOptions,
-    all_starts: bool,
+    starts_wanted: Starts,
 ) -> MultiStart {
+    let all_starts = starts_wanted == Starts::All;
     let free = model.free();
     let mut list = starts(model, guess);
     if let Some(e) = extra {
@@ -47,6 +59,9 @@ pub fn fit_model(
             }
         }
         list.insert(0, Params::from_array(a));
+    }
+    if starts_wanted == Starts::First {
+        list.truncate(1);
     }
     let mut sols: Vec<Solution> = Vec::with_capacity(list.len());
     let mut iterations = 0;

@@ -4,7 +4,7 @@
 use super::bootstrap::{bootstrap_qubit, CallCounts};
 use super::config::{FitConfig, ModelChoice, ProfileMode};
 use super::linalg::spd_inverse;
-use super::multistart::{fit_model, MultiStart};
+use super::multistart::{fit_model, MultiStart, Starts};
 use super::objective::Likelihood;
 use super::objective::{to_natural, to_params};
 use super::profile::profile_interval;
@@ -84,7 +84,12 @@ pub fn fit_qubit(
         Ok(c) => c,
         Err((reason, detail)) => return fail(reason, detail),
     };
-    let fits = fit_candidates(qd, &candidates, cfg);
+    let starts = if cfg.all_starts {
+        Starts::All
+    } else {
+        Starts::Needed
+    };
+    let fits = fit_candidates(qd, &candidates, cfg, starts);
     let (chosen, indistinguishable) = match best_by_bic(&fits.comparison) {
         Some((m, alike)) => (m, alike),
         None => (default_model, Vec::new()),
@@ -132,8 +137,9 @@ pub fn fit_qubit(
 }
 
 /// The maximised ℓ of each of `models` on one qubit (None where its counts cannot be fitted or the fit
-/// did not converge), fitted in order, each warm-started from the previous maximum: the chip's
-/// noise-likelihood comparison.
+/// did not converge), fitted in order, each warm-started from the previous maximum, from the first
+/// start only: the chip's noise-likelihood comparison (a fit that stops short of a better maximum can
+/// only make its likelihood look worse, and the comparison sums over many qubits).
 pub fn max_log_likelihoods(
     qd: &QubitData<'_>,
     models: &[Model],
@@ -145,7 +151,7 @@ pub fn max_log_likelihoods(
     if check_counts(0, qd.pooled, ModelChoice::Fixed(first), first).is_err() {
         return vec![None; models.len()];
     }
-    fit_candidates(qd, models, cfg)
+    fit_candidates(qd, models, cfg, Starts::First)
         .fits
         .iter()
         .map(|(_, ms)| (ms.best.stop == StopReason::Converged).then_some(ms.best.ll))
@@ -209,8 +215,13 @@ struct Candidates {
     comparison: Vec<ModelScore>,
 }
 
-/// Fits the candidates in order; a converged nested model warm-starts the next.
-fn fit_candidates(qd: &QubitData<'_>, candidates: &[Model], cfg: &FitConfig) -> Candidates {
+/// Fits the candidates in order from `starts`; a converged nested model warm-starts the next.
+fn fit_candidates(
+    qd: &QubitData<'_>,
+    candidates: &[Model],
+    cfg: &FitConfig,
+    starts: Starts,
+) -> Candidates {
     let data = qd.pooled;
     let guess = data_guess(data);
     let mut fits: Vec<(Model, MultiStart)> = Vec::new();
@@ -222,7 +233,7 @@ fn fit_candidates(qd: &QubitData<'_>, candidates: &[Model], cfg: &FitConfig) -> 
             &guess,
             prev.as_ref(),
             &cfg.solver,
-            cfg.all_starts,
+            starts,
         );
         if ms.best.stop == StopReason::Converged {
             prev = Some(to_params(&ms.best.phi));

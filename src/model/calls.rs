@@ -156,8 +156,8 @@ fn ln_prob(p: f64, complement: f64) -> f64 {
 /// One branch (noise node) at one h: what the cell weights need.
 #[derive(Clone, Copy, Default)]
 struct Node {
-    /// Computed (the values below are set).
-    valid: bool,
+    /// Computed for the current h when equal to [`Work::stamp`] (the values below are set).
+    stamp: u32,
     /// p or q was clamped at `P_MIN` (derivatives zero).
     clamped: bool,
     /// Derivatives computed (in [`Work::deriv`]).
@@ -213,11 +213,14 @@ impl Law {
     }
 }
 
-/// Reusable buffers of one likelihood evaluation; nodes are computed on first use.
+/// Reusable buffers of one likelihood evaluation; nodes are computed on first use. The buffers only
+/// grow: `n` nodes are in use at the current h, and a node is current when its stamp is `stamp`.
 struct Work {
     params: Params,
     h: f64,
     law: Law,
+    n: usize,
+    stamp: u32,
     nodes: Vec<Node>,
     /// Derivatives per node, valid where `nodes[j].deriv`.
     deriv: Vec<Deriv>,
@@ -238,6 +241,8 @@ impl Work {
             params: *params,
             h: 0.0,
             law: Law::TwoPoint,
+            n: 0,
+            stamp: 0,
             nodes: Vec::new(),
             deriv: Vec::new(),
             touched: Vec::new(),
@@ -268,19 +273,23 @@ impl Work {
                 GaussGrid::n_nodes(level)
             }
         };
-        self.nodes.clear();
-        self.nodes.resize(n, Node::default());
-        if self.deriv.len() < n {
-            self.deriv.resize(n, Deriv::default());
+        self.n = n;
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.nodes.iter_mut().for_each(|x| x.stamp = 0);
+            self.stamp = 1;
         }
-        self.e.clear();
-        self.e.resize(n, 0.0);
+        if self.nodes.len() < n {
+            self.nodes.resize(n, Node::default());
+            self.deriv.resize(n, Deriv::default());
+            self.e.resize(n, 0.0);
+            self.t.resize(n, 0.0);
+            self.s.resize(n, 0.0);
+        }
         for &j in &self.touched {
             self.t[j] = 0.0;
             self.s[j] = 0.0;
         }
-        self.t.resize(n, 0.0);
-        self.s.resize(n, 0.0);
         self.touched.clear();
         if n <= EAGER_NODES {
             for j in 0..n {
@@ -293,13 +302,13 @@ impl Work {
     #[inline]
     fn node(&mut self, j: usize) -> Node {
         let node = &mut self.nodes[j];
-        if !node.valid {
+        if node.stamp != self.stamp {
             let de = self.law.de(j);
             let pr = &self.params;
             let r = branch_response(pr, self.h, pr.eta * de, de, Order::Value);
             let (p, q) = (r.p.max(P_MIN), r.q.max(P_MIN));
             *node = Node {
-                valid: true,
+                stamp: self.stamp,
                 clamped: r.p < P_MIN || r.q < P_MIN,
                 deriv: false,
                 lnw: self.law.lnw(j),
@@ -352,13 +361,13 @@ impl Work {
     /// both sides (the binomial factor is unimodal in z, the response being monotone in the field).
     /// Any coarse node outside the window that is not negligible falls back to every node.
     fn window(&mut self, k: f64, nk: f64) -> f64 {
-        let n = self.nodes.len();
+        let n = self.n;
         let level = match self.law {
             Law::Grid { level, .. } if n > EAGER_NODES => level,
             _ => {
                 // every node computed in `set_h`
                 let mut tmax = f64::NEG_INFINITY;
-                for (node, e) in self.nodes.iter().zip(self.e.iter_mut()) {
+                for (node, e) in self.nodes[..n].iter().zip(self.e.iter_mut()) {
                     let mut t = node.lnw;
                     if k > 0.0 {
                         t += k * node.lp;
