@@ -31,7 +31,7 @@
 //! relative error is `≈ 2 exp(-2π² s²/Δz²)`. The width is bounded below per h from the Fisher
 //! information of one call about z, `n σ² β² (U²/R² ∧ U²/R⁴ + sech² X)` (the largest over the grid,
 //! `X = β |h + b|` less 7σ, `U = βγh`, `R² = X² + U²`, a bound on `p'²/(p q)`), and the step is the
-//! largest `0.5/2^l` with `s/Δz ≥ 1.5` (error below 1e-19): 29 nodes on the plateaus, up to a few
+//! largest `0.5/2^l` with `s/Δz ≥ 1.2` (error ≈ 1e-12, below the truncation at ±7): 29 nodes on the plateaus, up to a few
 //! hundred at the transition of a sharp qubit.
 
 use super::likelihood::{LogLik, QubitCounts, P_MIN};
@@ -66,7 +66,7 @@ impl Default for GaussGrid {
     fn default() -> Self {
         GaussGrid {
             max_level: MAX_LEVEL,
-            safety: 1.5,
+            safety: 1.2,
             fixed_level: None,
         }
     }
