@@ -31,8 +31,8 @@
 //! relative error is `≈ 2 exp(-2π² s²/Δz²)`. The width is bounded below per h from the Fisher
 //! information of one call about z, `n σ² β² (U²/R² ∧ U²/R⁴ + sech² X)` (the largest over the grid,
 //! `X = β |h + b|` less 7σ, `U = βγh`, `R² = X² + U²`, a bound on `p'²/(p q)`), and the step is the
-//! largest `0.5/2^l` with `s/Δz ≥ 1.2` (error ≈ 1e-12, below the truncation at ±7): 29 nodes on the plateaus, up to a few
-//! hundred at the transition of a sharp qubit.
+//! largest `0.5/2^l` with `s/Δz ≥ 1.2` (error ≈ 1e-12, like the truncation at ±7): 29 nodes on the
+//! plateaus, up to a few hundred at the transition of a sharp qubit.
 
 use super::likelihood::{LogLik, QubitCounts, P_MIN};
 use super::params::{NoiseKind, Params};
