@@ -18,6 +18,7 @@ pub mod atomic_file;
 pub mod device;
 pub mod fit;
 pub mod model;
+pub mod report;
 pub mod sapi;
 pub mod schema;
 pub mod server;

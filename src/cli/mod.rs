@@ -10,6 +10,7 @@ mod fit;
 mod numbers;
 mod output;
 mod progress;
+mod report;
 mod sapi_args;
 mod serve;
 mod simulate;
@@ -44,6 +45,8 @@ enum Command {
     Solvers(solvers::SolversArgs),
     /// Run a local SAPI-compatible server backed by the virtual QPU.
     Serve(serve::Args),
+    /// Hardware report of a sweep: self-contained HTML, Markdown with PNG plots, JSON.
+    Report(report::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -58,6 +61,7 @@ pub fn main() -> ExitCode {
         Command::Topology(a) => topology::run(a),
         Command::Solvers(a) => solvers::run(&a),
         Command::Serve(a) => serve::run(a),
+        Command::Report(a) => report::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,231 @@
+//! `qasa report`: the hardware report of a sweep (docs/report.md) — a folder with `report.html` (one
+//! self-contained page), `report.md` with its PNG figures, and `report.json` (schema
+//! `schemas/report.schema.json`). Stages not given are computed: the fit from the sweep (default fit
+//! settings). The folder is written whole or not at all.
+
+use super::console;
+use super::output::Outputs;
+use super::progress::Progress;
+use super::usage;
+use anyhow::{Context, Result};
+use clap::Args as ClapArgs;
+use qasa::atomic_file::AtomicDir;
+use qasa::fit::{self, FitConfig, FitResult};
+use qasa::report::{self, render, Report, ReportInput};
+use qasa::sweep::Sweep;
+use qasa::topology::{Topology, WorkingGraph};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(ClapArgs, Debug)]
+pub struct Args {
+    /// The sweep: native *.sweep.json[.gz] or a QASA spin_table.csv.
+    #[arg(long, value_name = "FILE")]
+    sweep: PathBuf,
+    /// The fit of that sweep (fit.json from `qasa fit`); fitted here when not given.
+    #[arg(long, value_name = "FILE")]
+    fit: Option<PathBuf>,
+    /// Another fit of the same chip to compare with (drift maps).
+    #[arg(long, value_name = "FILE")]
+    compare: Option<PathBuf>,
+    /// Hardware graph of the maps when the sweep does not name one: chimera:M[,N[,T]], pegasus:M,
+    /// zephyr:M[,T], 2000q, advantage, advantage2.
+    #[arg(long, value_name = "SPEC", conflicts_with = "solver_file")]
+    topology: Option<Topology>,
+    /// Working graph from a SAPI solver record (.json or .json.gz), for the maps.
+    #[arg(long, value_name = "FILE")]
+    solver_file: Option<PathBuf>,
+    /// Output folder (created, or replaced when it holds an earlier report).
+    #[arg(long, short, value_name = "DIR")]
+    out: PathBuf,
+    /// Print a JSON summary.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Reads and validates a fit file (plain or gzip).
+pub fn read_fit(path: &Path) -> Result<FitResult> {
+    let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .with_context(|| format!("{}: cannot decompress", path.display()))?;
+        out
+    } else {
+        raw
+    };
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "{}: not valid JSON; is it a fit.json from `qasa fit`?",
+            path.display()
+        )
+    })?;
+    qasa::schema::validate(qasa::schema::FIT, &doc).map_err(|v| {
+        anyhow::anyhow!(
+            "{}: not a qasa fit file: at {}: {}",
+            path.display(),
+            v.json_path,
+            v.reason
+        )
+    })?;
+    serde_json::from_value(doc).with_context(|| format!("{}: not a qasa fit file", path.display()))
+}
+
+/// Fits a sweep with the default settings, drawing progress.
+pub fn fit_with_progress(sweep: &Sweep, quiet: bool) -> Result<FitResult> {
+    let bar = Progress::new("fit", sweep.qubits.len() as u64, "qubits", quiet);
+    let res = fit::fit_sweep_with_progress(sweep, &FitConfig::default(), &|n| bar.set(n));
+    bar.finish();
+    Ok(res?)
+}
+
+/// What was written.
+pub struct Written {
+    pub dir: PathBuf,
+    pub files: usize,
+    pub bytes: u64,
+    pub html_bytes: u64,
+}
+
+/// Renders a report and writes the folder `dir` as a whole.
+pub fn write_report(report: &Report, dir: &Path) -> Result<Written> {
+    let json = render::json(report).context("cannot render report.json")?;
+    let html = render::html(report).context("cannot render report.html")?;
+    let (md, pngs) = render::markdown(report).context("cannot render report.md")?;
+    let staged =
+        AtomicDir::create(dir).with_context(|| format!("cannot write {}", dir.display()))?;
+    let mut bytes = 0u64;
+    let mut files = 0usize;
+    let all = [
+        ("report.html", &html),
+        ("report.md", &md),
+        ("report.json", &json),
+    ]
+    .into_iter()
+    .map(|(n, b)| (n.to_string(), b.as_slice()))
+    .chain(pngs.iter().map(|(n, b)| (n.clone(), b.as_slice())));
+    for (name, data) in all {
+        staged
+            .write(&name, |w| w.write_all(data))
+            .with_context(|| format!("cannot write {}", dir.join(&name).display()))?;
+        bytes += data.len() as u64;
+        files += 1;
+    }
+    staged
+        .commit()
+        .with_context(|| format!("cannot write {}", dir.display()))?;
+    Ok(Written {
+        dir: dir.to_path_buf(),
+        files,
+        bytes,
+        html_bytes: html.len() as u64,
+    })
+}
+
+/// Whether `dir` may be replaced by a report: absent, empty, or an earlier report (its report.json says
+/// so). Anything else is refused, so that `-o` never deletes a user's folder.
+pub fn check_report_dir(files: &mut Outputs, dir: &Path, inputs: &[&Path]) -> Result<()> {
+    files.folder("--out", dir)?;
+    if dir.exists() {
+        let is_report = || -> Option<bool> {
+            let text = std::fs::read(dir.join("report.json")).ok()?;
+            let v: serde_json::Value = serde_json::from_slice(&text).ok()?;
+            Some(v.get("format")?.as_str()? == report::model::FORMAT)
+        };
+        let empty = std::fs::read_dir(dir)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
+        if !empty && is_report() != Some(true) {
+            return Err(usage(format!(
+                "--out {} exists and is not a qasa report folder: choose a new folder name (an earlier report is replaced, nothing else)",
+                dir.display()
+            )));
+        }
+        let canon = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        for input in inputs {
+            if std::fs::canonicalize(input).is_ok_and(|p| p.starts_with(&canon)) {
+                return Err(usage(format!(
+                    "the input {} is inside --out {}, which the report replaces: write the report elsewhere",
+                    input.display(),
+                    dir.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let mut files = Outputs::new();
+    let mut inputs: Vec<&Path> = vec![&args.sweep];
+    inputs.extend(args.fit.as_deref());
+    inputs.extend(args.compare.as_deref());
+    inputs.extend(args.solver_file.as_deref());
+    for i in &inputs {
+        files.input(i);
+    }
+    check_report_dir(&mut files, &args.out, &inputs)?;
+    let topology = match (&args.topology, &args.solver_file) {
+        (Some(t), _) => Some(*t),
+        (None, Some(f)) => Some(WorkingGraph::from_solver_file(f)?.topology),
+        _ => None,
+    };
+    let sweep = qasa::sweep::read_sweep(&args.sweep)?;
+    let fit = match &args.fit {
+        Some(f) => read_fit(f)?,
+        None => fit_with_progress(&sweep, args.quiet)
+            .with_context(|| format!("cannot fit {}", args.sweep.display()))?,
+    };
+    let compare = match &args.compare {
+        Some(f) => Some((read_fit(f)?, f.display().to_string())),
+        None => None,
+    };
+    let name = |p: &Path| p.display().to_string();
+    let input = ReportInput {
+        sweep: &sweep,
+        fit: &fit,
+        compare: compare.as_ref().map(|(f, l)| (f, l.clone())),
+        topology,
+        inputs: inputs.iter().map(|p| name(p)).collect(),
+        generated_at: Some(
+            humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        ),
+    };
+    let report = report::build(&input).with_context(|| match &args.fit {
+        Some(f) => format!(
+            "cannot report {} with {}",
+            args.sweep.display(),
+            f.display()
+        ),
+        None => format!("cannot report {}", args.sweep.display()),
+    })?;
+    let written = write_report(&report, &args.out)?;
+    print_written(&written, &report, args.json)
+}
+
+/// Prints where the report is.
+pub fn print_written(w: &Written, report: &Report, json: bool) -> Result<()> {
+    let html = w.dir.join("report.html");
+    if json {
+        return console::json(&serde_json::json!({
+            "out": w.dir,
+            "html": html,
+            "files": w.files,
+            "bytes": w.bytes,
+            "html_bytes": w.html_bytes,
+            "qubits": report.fits.n_qubits,
+            "flagged": report.n_flagged,
+        }));
+    }
+    console::line(format_args!(
+        "report: {} ({} files, {:.1} MB; the page alone {:.1} MB)",
+        html.display(),
+        w.files,
+        w.bytes as f64 / 1e6,
+        w.html_bytes as f64 / 1e6
+    ))
+}
