@@ -6,6 +6,7 @@
 
 mod console;
 mod convert;
+mod demo;
 mod fit;
 mod numbers;
 mod output;
@@ -45,6 +46,8 @@ enum Command {
     Solvers(solvers::SolversArgs),
     /// Run a local SAPI-compatible server backed by the virtual QPU.
     Serve(serve::Args),
+    /// The whole pipeline on a virtual chip, no account needed: sweep → fit → report.
+    Demo(demo::Args),
     /// Hardware report of a sweep: self-contained HTML, Markdown with PNG plots, JSON.
     Report(report::Args),
 }
@@ -62,6 +65,7 @@ pub fn main() -> ExitCode {
         Command::Solvers(a) => solvers::run(&a),
         Command::Serve(a) => serve::run(a),
         Command::Report(a) => report::run(a),
+        Command::Demo(a) => demo::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -91,38 +91,29 @@ pub struct Written {
     pub html_bytes: u64,
 }
 
-/// Renders a report and writes the folder `dir` as a whole.
-pub fn write_report(report: &Report, dir: &Path) -> Result<Written> {
-    let json = render::json(report).context("cannot render report.json")?;
-    let html = render::html(report).context("cannot render report.html")?;
-    let (md, pngs) = render::markdown(report).context("cannot render report.md")?;
+/// Writes the files of a report folder (from [`render::folder`]) as the folder `dir`, whole.
+pub fn write_folder(files: &[(String, Vec<u8>)], dir: &Path) -> Result<Written> {
     let staged =
         AtomicDir::create(dir).with_context(|| format!("cannot write {}", dir.display()))?;
     let mut bytes = 0u64;
-    let mut files = 0usize;
-    let all = [
-        ("report.html", &html),
-        ("report.md", &md),
-        ("report.json", &json),
-    ]
-    .into_iter()
-    .map(|(n, b)| (n.to_string(), b.as_slice()))
-    .chain(pngs.iter().map(|(n, b)| (n.clone(), b.as_slice())));
-    for (name, data) in all {
+    for (name, data) in files {
         staged
-            .write(&name, |w| w.write_all(data))
-            .with_context(|| format!("cannot write {}", dir.join(&name).display()))?;
+            .write(name, |w| w.write_all(data))
+            .with_context(|| format!("cannot write {}", dir.join(name).display()))?;
         bytes += data.len() as u64;
-        files += 1;
     }
+    let html_bytes = files
+        .iter()
+        .find(|(n, _)| n == "report.html")
+        .map_or(0, |(_, b)| b.len() as u64);
     staged
         .commit()
         .with_context(|| format!("cannot write {}", dir.display()))?;
     Ok(Written {
         dir: dir.to_path_buf(),
-        files,
+        files: files.len(),
         bytes,
-        html_bytes: html.len() as u64,
+        html_bytes,
     })
 }
 
@@ -203,7 +194,8 @@ pub fn run(args: Args) -> Result<()> {
         ),
         None => format!("cannot report {}", args.sweep.display()),
     })?;
-    let written = write_report(&report, &args.out)?;
+    let rendered = render::folder(&report).context("cannot render the report")?;
+    let written = write_folder(&rendered, &args.out)?;
     print_written(&written, &report, args.json)
 }
 

@@ -13,6 +13,7 @@
 pub mod build;
 pub mod chip;
 pub mod curves;
+pub mod demo;
 pub mod methods;
 pub mod model;
 pub mod plot;
@@ -33,5 +34,5 @@ pub enum ReportError {
     #[error("the fit has no qubits: nothing to report")]
     Empty,
     #[error(transparent)]
-    Plot(#[from] plot::PlotError),
+    Render(#[from] render::RenderError),
 }

@@ -53,7 +53,8 @@ pub fn wilson68(k: u32, n: u32) -> (f64, f64) {
     let denom = 1.0 + z2 / n;
     let centre = (p + z2 / (2.0 * n)) / denom;
     let half = (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
-    ((centre - half).max(0.0), (centre + half).min(1.0))
+    // At k = 0 or k = N the interval ends at p exactly (rounding could put it a hair beyond).
+    ((centre - half).clamp(0.0, p), (centre + half).clamp(p, 1.0))
 }
 
 /// Histogram of `values` with equal bins over a robust range.

@@ -6,6 +6,7 @@ mod common;
 mod device;
 mod e2e;
 mod fit;
+mod report;
 mod sapi;
 mod server;
 mod sweep;

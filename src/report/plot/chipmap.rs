@@ -12,12 +12,12 @@ use crate::report::model::{ChipLayout, ChipMap, ColourScale, CouplerMap};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-const WIDTH: u32 = 640;
-const HEIGHT: u32 = 620;
+const WIDTH: u32 = 620;
+const HEIGHT: u32 = 600;
 const TITLE_H: i32 = 34;
 const MAP_X0: i32 = 12;
-const MAP_SIZE: i32 = 520;
-const BAR_X: i32 = MAP_X0 + MAP_SIZE + 22;
+const MAP_SIZE: i32 = 500;
+const BAR_X: i32 = MAP_X0 + MAP_SIZE + 18;
 const LEGEND_H: i32 = 36;
 const MISSING: RGBColor = RGBColor(0xa0, 0xa0, 0xa0);
 
@@ -93,7 +93,7 @@ fn colour_bar<DB: DrawingBackend>(
         root.draw(&Text::new(
             s,
             (BAR_X + 26, y),
-            text(TICK_PX - 1).pos(plotters::style::text_anchor::Pos::new(
+            text(TICK_PX - 1.0).pos(plotters::style::text_anchor::Pos::new(
                 plotters::style::text_anchor::HPos::Left,
                 plotters::style::text_anchor::VPos::Center,
             )),
@@ -112,7 +112,7 @@ fn legend<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, items: &[String]) -
     root.draw(&Text::new(
         items.join("     "),
         (MAP_X0, y),
-        text(TICK_PX - 1),
+        text(TICK_PX - 1.0),
     ))?;
     Ok(())
 }

@@ -21,7 +21,7 @@ impl Figure for CurveFigure<'_> {
     fn title(&self) -> String {
         let c = self.0;
         format!(
-            "Qubit {} ({}): measured P(s = −1) against h, fitted {} model and ideal Gibbs qubit at β̃ = {}",
+            "Qubit {} ({}): measured P(s = −1) against h, fitted {} model, and the ideal Gibbs qubit at the chip median β = {}",
             c.spin,
             c.role,
             c.model,
@@ -30,7 +30,7 @@ impl Figure for CurveFigure<'_> {
     }
 
     fn size(&self) -> (u32, u32) {
-        (640, 470)
+        (620, 470)
     }
 
     fn draw<DB: DrawingBackend>(
@@ -67,7 +67,7 @@ impl Figure for CurveFigure<'_> {
             5,
             ORANGE.stroke_width(2),
         ))?
-        .label(format!("ideal Gibbs, β̃ = {}", tick(c.ideal_beta)))
+        .label(format!("ideal Gibbs at median β = {}", tick(c.ideal_beta)))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], ORANGE.stroke_width(2)));
         top.draw_series(LineSeries::new(
             c.fit.iter().map(|p| (p[0], p[1])),
@@ -95,6 +95,7 @@ impl Figure for CurveFigure<'_> {
             .border_style(GREY)
             .draw()?;
         let r_max = residual_range(c);
+        let xfmt = super::ticker(h_lo, h_hi);
         let mut bottom = ChartBuilder::on(&lower)
             .margin_left(8)
             .margin_right(16)
@@ -108,7 +109,7 @@ impl Figure for CurveFigure<'_> {
             .y_desc("residual (σ)")
             .x_labels(9)
             .y_labels(5)
-            .x_label_formatter(&|v| tick(*v))
+            .x_label_formatter(&xfmt)
             .y_label_formatter(&|v| tick(*v))
             .label_style(text(TICK_PX))
             .axis_desc_style(text(LABEL_PX))

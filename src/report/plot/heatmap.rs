@@ -76,7 +76,7 @@ impl Figure for HeatmapFigure<'_> {
                 root.draw(&Text::new(
                     label,
                     (x + CELL / 2, y + CELL / 2),
-                    text(TICK_PX - 2)
+                    text(TICK_PX - 2.0)
                         .color(&ink)
                         .pos(Pos::new(HPos::Center, VPos::Center)),
                 ))?;

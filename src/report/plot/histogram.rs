@@ -34,7 +34,7 @@ impl Figure for HistogramFigure<'_> {
     }
 
     fn size(&self) -> (u32, u32) {
-        (460, 330)
+        (420, 320)
     }
 
     fn draw<DB: DrawingBackend>(
@@ -62,6 +62,7 @@ impl Figure for HistogramFigure<'_> {
                     .unwrap_or(0),
             )
             .max(1) as f64;
+        let xfmt = super::ticker(lo, hi);
         let mut chart = ChartBuilder::on(&area)
             .margin_left(6)
             .margin_right(14)
@@ -75,7 +76,7 @@ impl Figure for HistogramFigure<'_> {
             .y_desc("qubits")
             .x_labels(6)
             .y_labels(5)
-            .x_label_formatter(&|v| tick(*v))
+            .x_label_formatter(&xfmt)
             .y_label_formatter(&|v| tick(*v))
             .label_style(text(TICK_PX))
             .axis_desc_style(text(LABEL_PX))
@@ -119,14 +120,14 @@ impl Figure for HistogramFigure<'_> {
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
             .margin(6)
-            .label_font(text(TICK_PX - 1))
+            .label_font(text(TICK_PX - 1.0))
             .background_style(WHITE.mix(0.9))
             .border_style(RGBColor(0xbb, 0xbb, 0xbb))
             .draw()?;
         if hst.below + hst.above > 0 {
-            let note = format!("beyond range: {} below, {} above", hst.below, hst.above);
-            let (w, _) = self.size();
-            area.draw(&Text::new(note, (w as i32 / 2 - 40, 6), text(TICK_PX - 2)))?;
+            let note = format!("not shown: {} below, {} above", hst.below, hst.above);
+            let (x, y) = chart.backend_coord(&(lo, peak * 1.12));
+            root.draw(&Text::new(note, (x + 6, y + 4), text(TICK_PX - 2.0)))?;
         }
         Ok(())
     }

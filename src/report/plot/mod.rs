@@ -16,10 +16,12 @@ use marks::Marks;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-/// Text sizes in pixels at 100 % zoom.
-pub const TITLE_PX: u32 = 18;
-pub const LABEL_PX: u32 = 15;
-pub const TICK_PX: u32 = 14;
+/// Text sizes in pixels on screen at 100 % zoom (the height of one em).
+pub const TITLE_PX: f64 = 17.0;
+pub const LABEL_PX: f64 = 15.0;
+pub const TICK_PX: f64 = 14.0;
+/// plotters sizes text by its line height, 1.24 em (its SVG backend writes `font-size = size / 1.24`).
+const EM_TO_PLOTTERS: f64 = 1.24;
 
 /// Okabe–Ito colours (colour-blind safe) for lines and points.
 pub const BLUE: RGBColor = RGBColor(0x00, 0x72, 0xb2);
@@ -83,7 +85,6 @@ pub fn to_svg(fig: &impl Figure) -> Result<String, PlotError> {
         root.present().map_err(|e| draw_error(fig, e))?;
     }
     let s = s.replacen(r#" xmlns="http://www.w3.org/2000/svg""#, "", 1);
-    let title = format!("<svg role=\"img\"><title>{}</title>", escape(&fig.title()));
     let s = match s.find('>') {
         Some(i) if s.starts_with("<svg ") => {
             format!(
@@ -93,7 +94,7 @@ pub fn to_svg(fig: &impl Figure) -> Result<String, PlotError> {
                 &s[i + 1..]
             )
         }
-        _ => format!("{title}{s}"),
+        _ => s,
     };
     let end = s.rfind("</svg>").unwrap_or(s.len());
     Ok(format!("{}{}{}", &s[..end], marks.svg(), &s[end..]))
@@ -166,13 +167,47 @@ pub fn tick(v: f64) -> String {
     s.replace('-', "−")
 }
 
-/// Text style helpers.
-pub fn text(px: u32) -> TextStyle<'static> {
-    (font::FAMILY, px).into_font().color(&INK)
+/// "Nice" tick values (1, 2, 2.5 or 5 × 10^k steps) inside `[lo, hi]`, about `n` of them.
+pub fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    let span = hi - lo;
+    if !(span > 0.0 && span.is_finite()) || n == 0 {
+        return vec![lo];
+    }
+    let raw = span / n as f64;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    (first..=last)
+        .map(|i| {
+            let v = i as f64 * step;
+            if v.abs() < 1e-9 * step {
+                0.0
+            } else {
+                v
+            }
+        })
+        .collect()
 }
 
-pub fn bold(px: u32) -> TextStyle<'static> {
-    (font::FAMILY, px)
+/// A tick formatter for an axis spanning `[lo, hi]`: values within 1e-9 of the span of zero print as 0.
+pub fn ticker(lo: f64, hi: f64) -> impl Fn(&f64) -> String {
+    let eps = 1e-9 * (hi - lo).abs();
+    move |v: &f64| if v.abs() <= eps { "0".into() } else { tick(*v) }
+}
+
+/// Text of `px` pixels per em on screen.
+pub fn text(px: f64) -> TextStyle<'static> {
+    (font::FAMILY, px * EM_TO_PLOTTERS).into_font().color(&INK)
+}
+
+/// Bold text of `px` pixels per em.
+pub fn bold(px: f64) -> TextStyle<'static> {
+    (font::FAMILY, px * EM_TO_PLOTTERS)
         .into_font()
         .style(FontStyle::Bold)
         .color(&INK)
@@ -190,6 +225,14 @@ mod tests {
         assert_eq!(tick(6.0), "6");
         assert_eq!(tick(12.5), "12.5");
         assert_eq!(tick(2.0e-5), "2.0e−5");
+        assert_eq!(ticker(-1.0, 1.0)(&3.5e-18), "0");
+    }
+
+    #[test]
+    fn nice_ticks_are_round_and_inside() {
+        assert_eq!(nice_ticks(0.0, 1.0, 4), [0.0, 0.25, 0.5, 0.75, 1.0]);
+        assert_eq!(nice_ticks(-0.0165, 0.0165, 4), [-0.01, 0.0, 0.01]);
+        assert_eq!(nice_ticks(9.3, 12.0, 4), [10.0, 11.0, 12.0]);
     }
 
     #[test]

@@ -14,7 +14,7 @@ const CSS: &str = r#"
 * { box-sizing: border-box; }
 body { margin: 0; color: var(--ink); background: #fff;
   font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Arial, sans-serif; }
-main { max-width: 1340px; margin: 0 auto; padding: 20px 28px 64px; }
+main { max-width: 1420px; margin: 0 auto; padding: 20px 28px 64px; }
 h1 { font-size: 26px; margin: 4px 0 2px; }
 h2 { font-size: 21px; margin: 34px 0 10px; padding-top: 10px; border-top: 1px solid var(--line); }
 h3 { font-size: 17px; margin: 20px 0 6px; }
@@ -120,7 +120,7 @@ pub fn html(report: &Report) -> Result<Vec<u8>, PlotError> {
                 if *level == 1 {
                     out.push_str("<nav>");
                     for (id, text) in &contents {
-                        let _ = write!(out, "<a href=\"#{id}\">{}</a>", escape(text));
+                        let _ = writeln!(out, "<a href=\"#{id}\">{}</a>", escape(text));
                     }
                     out.push_str("</nav>\n");
                 }

@@ -61,5 +61,27 @@ pub fn json(report: &Report) -> Result<Vec<u8>, serde_json::Error> {
     Ok(out)
 }
 
+/// Every file of a report folder: `report.html`, `report.md`, `report.json` and the PNG figures, as
+/// (file name, bytes).
+pub fn folder(report: &Report) -> Result<Vec<(String, Vec<u8>)>, RenderError> {
+    let mut files = vec![
+        ("report.html".to_string(), html(report)?),
+        ("report.json".to_string(), json(report)?),
+    ];
+    let (md, pngs) = markdown(report)?;
+    files.push(("report.md".to_string(), md));
+    files.extend(pngs);
+    Ok(files)
+}
+
+/// Errors of rendering.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(transparent)]
+    Plot(#[from] PlotError),
+    #[error("cannot render report.json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
 pub use html::html;
 pub use markdown::markdown;
