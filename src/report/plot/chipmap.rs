@@ -78,20 +78,16 @@ fn colour_bar<DB: DrawingBackend>(
         [(BAR_X, top), (BAR_X + 18, bottom)],
         INK.stroke_width(1),
     ))?;
-    for i in 0..=4 {
-        let t = f64::from(i) / 4.0;
-        let v = scale.lo + t * (scale.hi - scale.lo);
+    let span = scale.hi - scale.lo;
+    for v in super::nice_ticks(scale.lo, scale.hi, 4) {
+        let t = (v - scale.lo) / span;
         let y = bottom - (t * f64::from(bottom - top)).round() as i32;
         root.draw(&PathElement::new(
             vec![(BAR_X + 18, y), (BAR_X + 23, y)],
             INK.stroke_width(1),
         ))?;
-        let mut s = tick(v);
-        if scale.clipped && (i == 0 || i == 4) {
-            s = format!("{}{s}", if i == 0 { "≤" } else { "≥" });
-        }
         root.draw(&Text::new(
-            s,
+            tick(v),
             (BAR_X + 26, y),
             text(TICK_PX - 1.0).pos(plotters::style::text_anchor::Pos::new(
                 plotters::style::text_anchor::HPos::Left,
@@ -101,19 +97,42 @@ fn colour_bar<DB: DrawingBackend>(
     }
     root.draw(&Text::new(
         label.to_string(),
-        (BAR_X - 10, top - 22),
+        (BAR_X - 10, top - 24),
         text(TICK_PX),
     ))?;
+    if scale.clipped {
+        // Values beyond the scale take its end colours.
+        root.draw(&PathElement::new(
+            vec![
+                (BAR_X, top - 3),
+                (BAR_X + 9, top - 9),
+                (BAR_X + 18, top - 3),
+            ],
+            INK.stroke_width(1),
+        ))?;
+        root.draw(&PathElement::new(
+            vec![
+                (BAR_X, bottom + 3),
+                (BAR_X + 9, bottom + 9),
+                (BAR_X + 18, bottom + 3),
+            ],
+            INK.stroke_width(1),
+        ))?;
+    }
     Ok(())
 }
 
 fn legend<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, items: &[String]) -> DrawResult<DB> {
     let y = HEIGHT as i32 - LEGEND_H + 10;
-    root.draw(&Text::new(
-        items.join("     "),
-        (MAP_X0, y),
-        text(TICK_PX - 1.0),
-    ))?;
+    let mut x = MAP_X0;
+    let style = text(TICK_PX - 1.0);
+    for item in items {
+        root.draw(&Text::new(item.clone(), (x, y), style.clone()))?;
+        let w = root
+            .estimate_text_size(item, &style)
+            .map_or(150, |(w, _)| w as i32);
+        x += w + 24;
+    }
     Ok(())
 }
 

@@ -67,13 +67,13 @@ impl Figure for CurveFigure<'_> {
             5,
             ORANGE.stroke_width(2),
         ))?
-        .label(format!("ideal Gibbs at median β = {}", tick(c.ideal_beta)))
+        .label(format!("ideal Gibbs, median β {}", tick(c.ideal_beta)))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], ORANGE.stroke_width(2)));
         top.draw_series(LineSeries::new(
             c.fit.iter().map(|p| (p[0], p[1])),
             BLUE.stroke_width(2),
         ))?
-        .label(format!("fit ({} model)", c.model))
+        .label(format!("fit ({})", c.model))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], BLUE.stroke_width(2)));
         top.draw_series(
             c.points
@@ -85,7 +85,7 @@ impl Figure for CurveFigure<'_> {
                 .iter()
                 .map(|p| Circle::new((p.h, p.p), 3, INK.filled())),
         )?
-        .label("measured k/N (68 % interval)")
+        .label("data k/N, 68 % error bars")
         .legend(|(x, y)| Circle::new((x + 11, y), 3, INK.filled()));
         top.configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
