@@ -3,15 +3,16 @@
 //! The crate follows the data flow of `docs/design.md`, one module per stage, dependencies one way:
 //!
 //! ```text
-//! topology ─┐
-//!           ├─ device (virtual QPU) ─┐
-//! sapi ─────┴────────────────────────┼─> sweep (counts in the physical frame)
-//! recorded files (QASA csv) ─────────┘        └─> fit (per-qubit MLE, errors, model choice)
+//! topology ─┬─ device (virtual QPU) ─┐
+//!           │                        ├─ collect (plan, run) ─┐
+//! sapi ─────┴────────────────────────┘                       ├─> sweep (counts, physical frame)
+//! recorded files (QASA csv) ─────────────────────────────────┘      └─> fit (per-qubit MLE, errors)
 //! ```
 //!
 //! `model` is pure math at the bottom; `server` serves the virtual QPU over the SAPI protocol. The binary
 //! (`src/main.rs`, `src/cli/`) only parses arguments and prints.
 
+pub mod collect;
 pub mod device;
 pub mod fit;
 pub mod model;

@@ -1,40 +1,32 @@
 //! `qasa simulate`: a sweep on the virtual QPU, written as a native sweep file (and optionally its truth
-//! and a QASA spin table).
+//! and a QASA spin table). The sweep is a plan (`qasa plan`) run on the virtual QPU: from the plan flags,
+//! checked against the solver record's limits like `qasa collect`, or from `--plan FILE` exactly as
+//! `qasa collect --plan FILE` runs it.
 
+use super::plan::{PlanFlags, ResolvedTarget};
 use super::progress::Progress;
 use anyhow::{bail, Context, Result};
 use clap::Args as ClapArgs;
-use qasa::device::{self, DeviceConfig, NoiseModel, SimulationPlan, VirtualQpu};
-use qasa::topology::{Topology, WorkingGraph};
+use qasa::collect::plan::Plan;
+use qasa::collect::VirtualOptions;
+use qasa::device::{self, DeviceConfig, NoiseModel, VirtualQpu};
+use qasa::topology::WorkingGraph;
 use std::path::PathBuf;
 
 #[derive(ClapArgs, Debug)]
-#[command(group(clap::ArgGroup::new("graph").required(true).args(["topology", "solver_file"])))]
+#[command(group(clap::ArgGroup::new("graph").required(true).args(["topology", "solver_file", "plan"])))]
 pub struct Args {
     /// Perfect graph: chimera:M[,N[,T]], pegasus:M, zephyr:M[,T], 2000q, advantage, advantage2.
     #[arg(long, value_name = "SPEC")]
     topology: Option<String>,
-    /// Working graph from a SAPI solver record (.json or .json.gz).
+    /// Working graph from a SAPI solver record (.json or .json.gz); its limits (h_range, ...) apply.
     #[arg(long, value_name = "FILE")]
     solver_file: Option<PathBuf>,
-    /// Anneal time in microseconds (β grows with it; see the device docs).
-    #[arg(long, default_value_t = 5.0, value_name = "T")]
-    anneal_time_us: f64,
-    /// Largest |h| of the symmetric grid.
-    #[arg(long, default_value_t = 1.0)]
-    h_max: f64,
-    /// Step of the h grid.
-    #[arg(long, default_value_t = 0.025)]
-    h_step: f64,
-    /// Reads per h value (even: gauges come in complementary pairs).
-    #[arg(long, default_value_t = 100_000)]
-    reads: u32,
-    /// Largest number of reads in one call (programming cycle).
-    #[arg(long, default_value_t = 10_000)]
-    reads_per_call: u32,
-    /// Per-call blocks to record for the block bootstrap (0 = none).
-    #[arg(long, default_value_t = 10)]
-    blocks: usize,
+    /// Run this plan (from `qasa plan -o`): the same calls, reads and gauges `qasa collect --plan` sends.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["h_max", "h_step", "h_values", "reads", "reads_per_call", "anneal_time_us", "blocks", "no_gauges", "flux_drift_compensation"])]
+    plan: Option<PathBuf>,
+    #[command(flatten)]
+    flags: PlanFlags,
     /// Sample per-read spin vectors (slow; exact for planted crosstalk) instead of counts.
     #[arg(long)]
     raw: bool,
@@ -50,12 +42,6 @@ pub struct Args {
     /// How field noise η enters: per call (two-point or gaussian) or per read (no over-dispersion).
     #[arg(long, value_enum, default_value_t = NoiseArg::CallTwoPoint)]
     noise: NoiseArg,
-    /// Do not apply random spin-reversal gauges.
-    #[arg(long)]
-    no_gauges: bool,
-    /// Seed of the device truth and of the sampling.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
     /// Output sweep file (*.sweep.json or *.sweep.json.gz).
     #[arg(long, short)]
     out: PathBuf,
@@ -80,8 +66,20 @@ enum NoiseArg {
     Read,
 }
 
+/// The plan to run: from `--plan`, or built from the flags for the graph and its limits.
+fn plan_of(args: &Args) -> Result<Plan> {
+    if let Some(p) = &args.plan {
+        return Ok(Plan::read(p)?);
+    }
+    let target = match (&args.topology, &args.solver_file) {
+        (Some(t), _) => ResolvedTarget::from_topology(t)?,
+        (_, Some(f)) => ResolvedTarget::from_file(f)?,
+        _ => bail!("give exactly one of --topology SPEC, --solver-file FILE or --plan FILE"),
+    };
+    args.flags.build(&target, 1)
+}
+
 pub fn run(args: Args) -> Result<()> {
-    let graph = load_graph(args.topology.as_deref(), args.solver_file.as_deref())?;
     if !(0.0..=1.0).contains(&args.crosstalk) {
         bail!(
             "--crosstalk must be a fraction in [0, 1], got {}",
@@ -95,9 +93,10 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     qasa::sweep::SweepFormat::from_file_name(&args.out)?;
+    let plan = plan_of(&args)?;
     let config = DeviceConfig {
-        anneal_time_us: args.anneal_time_us,
-        seed: args.seed,
+        anneal_time_us: plan.anneal_time_us,
+        seed: args.flags.seed,
         readout_flip: args.readout_flip,
         crosstalk_fraction: args.crosstalk,
         noise: match args.noise {
@@ -107,22 +106,15 @@ pub fn run(args: Args) -> Result<()> {
         },
         ..DeviceConfig::default()
     };
-    let plan = SimulationPlan {
-        h_max: args.h_max,
-        h_step: args.h_step,
-        reads: args.reads,
-        reads_per_call: args.reads_per_call,
-        anneal_time_us: args.anneal_time_us,
-        blocks: args.blocks,
-        gauges: !args.no_gauges,
+    let opts = VirtualOptions {
         raw: args.raw,
         pairs: args.pairs || args.raw || args.crosstalk > 0.0,
-        seed: args.seed,
     };
-    let n_calls = plan.calls()?.len() as u64 * plan.grid()?.len() as u64;
+    let graph: WorkingGraph = plan.working_graph()?;
+    let n_calls = plan.calls.len() as u64;
     let qpu = VirtualQpu::new(graph, &config);
     let bar = Progress::new(n_calls, "calls", args.quiet);
-    let sweep = device::simulate(&qpu, &plan, &|n| bar.set(n))?;
+    let sweep = qasa::collect::run_virtual(&qpu, &plan, &opts, &|n| bar.set(n))?;
     bar.finish();
     qasa::sweep::write_sweep(&sweep, &args.out)?;
     if let Some(t) = &args.truth {
@@ -131,16 +123,19 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(csv) = &args.export_qasa_csv {
         qasa::sweep::qasa_csv::write(&sweep, csv)?;
     }
+    let reads_per_h = plan.reads_per_h(0).first().copied().unwrap_or(0);
     let summary = serde_json::json!({
         "out": args.out,
         "solver": sweep.meta.solver,
         "num_qubits": sweep.qubits.len(),
         "num_h": sweep.h.len(),
-        "reads_per_h": args.reads,
+        "reads_per_h": reads_per_h,
         "num_calls": n_calls,
         "num_blocks": sweep.blocks.len(),
         "num_pairs": sweep.pairs.as_ref().map_or(0, |p| p.couplers.len()),
         "crosstalk_planted": qpu.truth().crosstalk.len(),
+        "plan_sha256": plan.sha256,
+        "estimated_qpu_s": plan.estimated_qpu_s,
         "truth": args.truth,
     });
     if args.json {
@@ -150,23 +145,11 @@ pub fn run(args: Args) -> Result<()> {
             "simulated {} qubits × {} h values × {} reads ({} calls) on {} → {}",
             sweep.qubits.len(),
             sweep.h.len(),
-            args.reads,
+            reads_per_h,
             n_calls,
             sweep.meta.solver.as_deref().unwrap_or("virtual device"),
             args.out.display()
         );
     }
     Ok(())
-}
-
-/// The working graph named by `--topology` or `--solver-file`.
-pub fn load_graph(
-    spec: Option<&str>,
-    solver_file: Option<&std::path::Path>,
-) -> Result<WorkingGraph> {
-    match (spec, solver_file) {
-        (Some(s), None) => Ok(WorkingGraph::perfect(s.parse::<Topology>()?)),
-        (None, Some(f)) => Ok(WorkingGraph::from_solver_file(f)?),
-        _ => bail!("give exactly one of --topology SPEC or --solver-file FILE"),
-    }
 }

@@ -198,7 +198,7 @@ fn solvers_list(state: &State, req: &Request) -> Outcome {
     let list: Vec<Value> = state
         .solvers
         .iter()
-        .map(|s| s.record.view(filter))
+        .map(|s| with_status(state, s.record.view(filter)))
         .collect();
     Ok(cached(req, Resource::SolverList, &neg, &Value::Array(list)))
 }
@@ -219,8 +219,19 @@ fn solver_one(state: &State, req: &Request, name: &str) -> Outcome {
         req,
         Resource::Solver,
         &neg,
-        &s.record.view(req.query_value("filter")),
+        &with_status(state, s.record.view(req.query_value("filter"))),
     ))
+}
+
+/// A solver view with `status: OFFLINE` once the server's solvers went offline (fault injection).
+fn with_status(state: &State, mut view: Value) -> Value {
+    let accepted = state.counters.problems_accepted.load(Ordering::SeqCst);
+    if state.config.faults.offline(accepted) {
+        if let Some(s) = view.get_mut("status") {
+            *s = Value::from("OFFLINE");
+        }
+    }
+    view
 }
 
 // ---------------------------------------------------------------- submit
@@ -291,7 +302,15 @@ fn submit(state: &State, req: &Request) -> Outcome {
         .collect();
     let mut results: Vec<Result<String, String>> = Vec::with_capacity(items.len());
     for item in &items {
-        let r = submit::validate(item, &solvers).and_then(|a| accept(state, a));
+        let accepted = state.counters.problems_accepted.load(Ordering::SeqCst);
+        let r = if state.config.faults.offline(accepted) {
+            Err(
+                "solver is offline (qasa serve --offline-after): not accepting problems"
+                    .to_string(),
+            )
+        } else {
+            submit::validate(item, &solvers).and_then(|a| accept(state, a))
+        };
         if r.is_err() {
             state
                 .counters
