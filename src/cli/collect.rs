@@ -112,10 +112,52 @@ fn check_out(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// The command that resumes this run.
+/// Removes temporary sweep files a killed `qasa collect` left beside `out` (their process is gone).
+fn remove_stale_temps(out: &Path) {
+    #[cfg(unix)]
+    {
+        let Some(name) = out.file_name().map(|n| n.to_string_lossy().to_string()) else {
+            return;
+        };
+        let dir = match out.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let suffix = format!("-{name}");
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let file = entry.file_name().to_string_lossy().to_string();
+            let pid = file
+                .strip_prefix(".tmp-")
+                .and_then(|r| r.strip_suffix(&suffix))
+                .and_then(|p| p.parse::<libc::pid_t>().ok());
+            // SAFETY: kill with signal 0 only checks whether the process exists.
+            let gone = |p| {
+                let rc = unsafe { libc::kill(p, 0) };
+                rc != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+            };
+            if pid.is_some_and(gone) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = out;
+}
+
+/// The command that resumes this run (a token given on the command line is not repeated).
 fn resume_command() -> String {
+    let mut hide_next = false;
     let mut words: Vec<String> = std::env::args()
         .map(|a| {
+            if std::mem::take(&mut hide_next) {
+                return "<TOKEN>".to_string();
+            }
+            if a == "--token" {
+                hide_next = true;
+            }
+            if a.starts_with("--token=") {
+                return "--token=<TOKEN>".to_string();
+            }
             if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$\\`".contains(c)) {
                 format!("'{}'", a.replace('\'', r"'\''"))
             } else {
@@ -188,6 +230,7 @@ fn load_plan(args: &Args) -> Result<Plan> {
 
 pub fn run(args: Args) -> Result<()> {
     check_out(&args)?;
+    remove_stale_temps(&args.out);
     let client = args.sapi.client()?;
     let plan = load_plan(&args)?;
     if let Some(budget) = args.max_qpu_s {

@@ -56,6 +56,8 @@ pub enum JournalError {
         journal: String,
         plan: String,
     },
+    #[error("journal {path} is in use by another qasa collect (process still running); wait for it to finish or stop it first")]
+    Busy { path: PathBuf },
     #[error("journal {path} was started {was} pair counts; resume it the same way ({hint})")]
     Pairs {
         path: PathBuf,
@@ -165,6 +167,33 @@ impl Record {
     }
 }
 
+/// Takes an exclusive advisory lock on the journal for the life of the open file (released on exit, kill -9
+/// included), so two collections can never write one journal.
+fn lock(file: &File, path: &Path) -> Result<(), JournalError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock on a file descriptor we own; no memory is shared.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc != 0 {
+            let e = std::io::Error::last_os_error();
+            return Err(if e.kind() == std::io::ErrorKind::WouldBlock {
+                JournalError::Busy {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                JournalError::Io {
+                    path: path.to_path_buf(),
+                    source: e,
+                }
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (file, path);
+    Ok(())
+}
+
 /// RFC 3339 UTC time, seconds.
 pub fn now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
@@ -207,9 +236,7 @@ pub struct Journal {
 }
 
 fn line_of(r: &Record) -> String {
-    let body = serde_json::to_value(r)
-        .map_or_else(|_| Value::Null, |v| v)
-        .to_string();
+    let body = serde_json::to_value(r).unwrap_or(Value::Null).to_string();
     format!("{{\"r\":{body},\"sha256\":\"{}\"}}\n", checksum(&body))
 }
 
@@ -258,6 +285,7 @@ impl Journal {
                 },
                 _ => io(e),
             })?;
+        lock(&file, path)?;
         let mut j = Journal {
             path: path.to_path_buf(),
             file,
@@ -281,7 +309,14 @@ impl Journal {
             path: path.to_path_buf(),
             source,
         };
-        let bytes = std::fs::read(path).map_err(io)?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(io)?;
+        lock(&file, path)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(io)?;
         let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         let state = replay(path, &bytes[..whole])?;
         if state.header.plan_sha256 != plan_sha256 {
@@ -303,17 +338,18 @@ impl Journal {
                 hint,
             });
         }
-        let file = OpenOptions::new().write(true).open(path).map_err(io)?;
         if whole < bytes.len() {
             file.set_len(whole as u64).map_err(io)?;
             file.sync_data().map_err(io)?;
         }
-        let mut j = Journal {
-            path: path.to_path_buf(),
-            file,
-        };
-        std::io::Seek::seek(&mut j.file, std::io::SeekFrom::End(0)).map_err(io)?;
-        Ok((j, state))
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0)).map_err(io)?;
+        Ok((
+            Journal {
+                path: path.to_path_buf(),
+                file,
+            },
+            state,
+        ))
     }
 
     /// Appends one record and makes it durable.
@@ -470,6 +506,11 @@ mod tests {
         assert!(matches!(
             Journal::create(&p, header()),
             Err(JournalError::Exists { .. })
+        ));
+        #[cfg(unix)]
+        assert!(matches!(
+            Journal::resume(&p, &"ab".repeat(32), false),
+            Err(JournalError::Busy { .. })
         ));
         let counts = CallCounts {
             reads: 10,

@@ -21,6 +21,9 @@
 //! errors. Both are computed at the chip family's typical values (docs/physics.md §4, the virtual QPU's
 //! defaults): β at the plan's anneal time, b = 0.01, γ and η of the family.
 
+// Small fixed-size numeric kernels read best with index loops.
+#![allow(clippy::needless_range_loop)]
+
 use super::plan::{ParamValues, Plan, Precision};
 use crate::device::truth::{family_defaults, REFERENCE_ANNEAL_TIME_US};
 use crate::model::{fisher_information, p_down, response, NoiseKind, Order, Params, P_MIN};
@@ -127,9 +130,9 @@ pub fn expected(plan: &Plan, at: Params) -> Precision {
         let delta = 0.5 * (branch(h, 1.0) - branch(h, -1.0));
         let phi = 1.0 + (n2[i] / n[i] - 1.0).max(0.0) * delta * delta / pq;
         let w = n[i] / (pq * phi);
-        for a in 0..4 {
-            for b in 0..4 {
-                dispersed[a][b] += w * r.dp[a] * r.dp[b];
+        for (row, &da) in dispersed.iter_mut().zip(&r.dp) {
+            for (cell, &db) in row.iter_mut().zip(&r.dp) {
+                *cell += w * da * db;
             }
         }
     }

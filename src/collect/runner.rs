@@ -119,7 +119,7 @@ pub enum CollectError {
     Sapi {
         call: usize,
         #[source]
-        source: SapiError,
+        source: Box<SapiError>,
     },
     #[error("call {call} failed {attempts} times ({last}); the service keeps losing it")]
     Attempts {
@@ -259,9 +259,82 @@ pub fn collect(
     let path = Journal::path_for(out);
     let (journal, state) = open_journal(plan, solver, &path, opts)?;
     let mut builder = SweepBuilder::new(plan, opts.pairs);
+    let (queue, charged_us) = replay_state(plan, &state, &mut builder)?;
+    let mut report = CollectProgress {
+        calls_done: builder.calls_done(),
+        calls_total: plan.calls.len(),
+        reads_done: (0..plan.calls.len())
+            .filter(|&i| builder.is_done(i))
+            .map(|i| u64::from(plan.calls[i].reads))
+            .sum(),
+        reads_total: plan.total_reads(),
+        charged_qpu_s: charged_us * 1e-6,
+        estimated_qpu_s: plan.estimated_qpu_s,
+        resubmitted: state.lost,
+    };
+    progress(&report);
+    let n_workers = opts.in_flight.clamp(1, 64).min(queue.len().max(1));
+    let shared = Arc::new(Shared {
+        client: client.clone(),
+        solver: solver.clone(),
+        plan: Arc::new(plan.clone()),
+        opts: opts.clone(),
+        journal: Mutex::new(Some(journal)),
+        dispatch: Mutex::new(Dispatch {
+            queue,
+            closed: false,
+            charged_us,
+            reserved_us: 0.0,
+            budget_us: opts.max_qpu_s.map(|s| s * 1e6),
+        }),
+        stop,
+        couplers: plan.couplers.iter().map(|&[u, v]| (u, v)).collect(),
+    });
+    let (tx, rx) = mpsc::channel();
+    let workers: Vec<_> = (0..n_workers)
+        .map(|_| {
+            let (sh, tx) = (shared.clone(), tx.clone());
+            std::thread::spawn(move || worker(&sh, &tx))
+        })
+        .collect();
+    drop(tx);
+    let session = run_events(&shared, &rx, &mut builder, &mut report, progress)?;
+    for w in workers {
+        let _ = w.join();
+    }
+    lock(&shared.journal).take();
+    let done = builder.calls_done();
+    if done < plan.calls.len() {
+        return Err(with_counts(session.failure, done, plan.calls.len()));
+    }
+    let mut meta = sweep_meta(plan, SweepSource::Collected);
+    meta.started_at = state
+        .first_at
+        .or_else(|| Some(state.header.created_at.clone()));
+    meta.finished_at = Some(now());
+    if let Some(c) = meta.campaign.as_mut() {
+        c.charged_qpu_s = Some(report.charged_qpu_s);
+        c.resubmitted_calls = report.resubmitted as u64;
+    }
+    meta.graph_id = solver.graph_id.clone().or(meta.graph_id);
+    Ok(Collected {
+        sweep: builder.finish(meta),
+        calls_this_session: session.calls,
+        resubmitted: report.resubmitted,
+    })
+}
+
+/// Counts the journal's finished calls and queues the rest: calls submitted are fetched by id, calls whose
+/// submission was interrupted are reconciled by label (both first), fresh calls follow in plan order.
+/// Returns the queue and the QPU time already charged, µs.
+fn replay_state(
+    plan: &Plan,
+    state: &super::journal::JournalState,
+    builder: &mut SweepBuilder<'_>,
+) -> Result<(VecDeque<Task>, f64), CollectError> {
     let mut queue = VecDeque::new();
-    let mut charged_us = 0.0;
     let mut fresh = Vec::new();
+    let mut charged_us = 0.0;
     for (i, s) in state.calls.iter().enumerate() {
         match s {
             CallState::Done {
@@ -292,56 +365,36 @@ pub fn collect(
         }
     }
     queue.extend(fresh);
-    let mut report = CollectProgress {
-        calls_done: builder.calls_done(),
-        calls_total: plan.calls.len(),
-        reads_done: (0..plan.calls.len())
-            .filter(|&i| builder.is_done(i))
-            .map(|i| u64::from(plan.calls[i].reads))
-            .sum(),
-        reads_total: plan.total_reads(),
-        charged_qpu_s: charged_us * 1e-6,
-        estimated_qpu_s: plan.estimated_qpu_s,
-        resubmitted: state.lost,
+    Ok((queue, charged_us))
+}
+
+/// What the event loop saw.
+struct Session {
+    calls: usize,
+    failure: Option<CollectError>,
+}
+
+/// Counts finished calls as the workers report them, until every call is counted, the workers are gone,
+/// or `stop` is set (then the journal is closed at once and the campaign is interrupted).
+fn run_events(
+    shared: &Shared,
+    rx: &mpsc::Receiver<Event>,
+    builder: &mut SweepBuilder<'_>,
+    report: &mut CollectProgress,
+    progress: &dyn Fn(&CollectProgress),
+) -> Result<Session, CollectError> {
+    let total = shared.plan.calls.len();
+    let mut session = Session {
+        calls: 0,
+        failure: None,
     };
-    progress(&report);
-    let pending = queue.len();
-    let shared = Arc::new(Shared {
-        client: client.clone(),
-        solver: solver.clone(),
-        plan: Arc::new(plan.clone()),
-        opts: opts.clone(),
-        journal: Mutex::new(Some(journal)),
-        dispatch: Mutex::new(Dispatch {
-            queue,
-            closed: false,
-            charged_us,
-            reserved_us: 0.0,
-            budget_us: opts.max_qpu_s.map(|s| s * 1e6),
-        }),
-        stop,
-        couplers: plan.couplers.iter().map(|&[u, v]| (u, v)).collect(),
-    });
-    let (tx, rx) = mpsc::channel();
-    let workers: Vec<_> = (0..opts.in_flight.clamp(1, 64).min(pending.max(1)))
-        .map(|_| {
-            let (sh, tx) = (shared.clone(), tx.clone());
-            std::thread::spawn(move || worker(&sh, &tx))
-        })
-        .collect();
-    drop(tx);
-    let mut failure: Option<CollectError> = None;
-    let mut session = 0usize;
-    loop {
-        if builder.calls_done() == plan.calls.len() {
-            break;
-        }
+    while builder.calls_done() < total {
         if shared.stop.load(Ordering::SeqCst) {
             lock(&shared.dispatch).closed = true;
             lock(&shared.journal).take();
             return Err(CollectError::Interrupted {
                 done: builder.calls_done(),
-                total: plan.calls.len(),
+                total,
             });
         }
         match rx.recv_timeout(Duration::from_millis(50)) {
@@ -351,73 +404,51 @@ pub fn collect(
                 charged_us,
             }) => {
                 builder.add_call(call, &counts)?;
-                session += 1;
+                session.calls += 1;
                 report.calls_done += 1;
                 report.reads_done += u64::from(counts.reads);
                 report.charged_qpu_s += charged_us.unwrap_or(0.0) * 1e-6;
-                progress(&report);
+                progress(report);
             }
             Ok(Event::Resubmitted) => {
                 report.resubmitted += 1;
-                progress(&report);
+                progress(report);
             }
             Ok(Event::Failed(e)) => {
                 lock(&shared.dispatch).closed = true;
-                failure.get_or_insert(e);
+                session.failure.get_or_insert(e);
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
     }
-    for w in workers {
-        let _ = w.join();
+    Ok(session)
+}
+
+/// The error that ended an incomplete campaign, with the campaign's counts.
+fn with_counts(failure: Option<CollectError>, done: usize, total: usize) -> CollectError {
+    match failure {
+        Some(CollectError::SolverOffline { solver, detail, .. }) => CollectError::SolverOffline {
+            solver,
+            detail,
+            done,
+            total,
+        },
+        Some(CollectError::Budget {
+            budget_s,
+            committed_s,
+            next_s,
+            ..
+        }) => CollectError::Budget {
+            budget_s,
+            committed_s,
+            next_s,
+            done,
+            total,
+        },
+        Some(e) => e,
+        None => CollectError::Interrupted { done, total },
     }
-    lock(&shared.journal).take();
-    let done = builder.calls_done();
-    if done < plan.calls.len() {
-        return Err(match failure {
-            Some(CollectError::SolverOffline { solver, detail, .. }) => {
-                CollectError::SolverOffline {
-                    solver,
-                    detail,
-                    done,
-                    total: plan.calls.len(),
-                }
-            }
-            Some(CollectError::Budget {
-                budget_s,
-                committed_s,
-                next_s,
-                ..
-            }) => CollectError::Budget {
-                budget_s,
-                committed_s,
-                next_s,
-                done,
-                total: plan.calls.len(),
-            },
-            Some(e) => e,
-            None => CollectError::Interrupted {
-                done,
-                total: plan.calls.len(),
-            },
-        });
-    }
-    let mut meta = sweep_meta(plan, SweepSource::Collected);
-    meta.started_at = state
-        .first_at
-        .or_else(|| Some(state.header.created_at.clone()));
-    meta.finished_at = Some(now());
-    if let Some(c) = meta.campaign.as_mut() {
-        c.charged_qpu_s = Some(report.charged_qpu_s);
-        c.resubmitted_calls = report.resubmitted as u64;
-    }
-    meta.graph_id = solver.graph_id.clone().or(meta.graph_id);
-    Ok(Collected {
-        sweep: builder.finish(meta),
-        calls_this_session: session,
-        resubmitted: report.resubmitted,
-    })
 }
 
 fn open_journal(
@@ -516,7 +547,7 @@ fn label(plan: &Plan, call: usize, attempt: u32) -> String {
 /// Where a call's drive starts.
 enum Step {
     Submit(u32),
-    Wait(u32, String, Option<ProblemStatus>),
+    Wait(u32, String, Option<Box<ProblemStatus>>),
     Reconcile(u32, String, bool),
 }
 
@@ -640,7 +671,12 @@ fn retrying<T>(
                     return Err(CollectError::Interrupted { done: 0, total: 0 });
                 }
             }
-            Err(e) => return Err(CollectError::Sapi { call, source: e }),
+            Err(e) => {
+                return Err(CollectError::Sapi {
+                    call,
+                    source: Box::new(e),
+                })
+            }
         }
     }
 }
@@ -681,7 +717,11 @@ fn submit(sh: &Shared, call: usize, attempt: u32) -> Result<Step, CollectError> 
                     reconciled: false,
                 },
             )?;
-            Ok(Step::Wait(attempt, status.id.clone(), Some(status)))
+            Ok(Step::Wait(
+                attempt,
+                status.id.clone(),
+                Some(Box::new(status)),
+            ))
         }
         Err(CollectError::Sapi { source, .. })
             if source.may_have_submitted()
@@ -698,7 +738,7 @@ fn submit(sh: &Shared, call: usize, attempt: u32) -> Result<Step, CollectError> 
         {
             Err(offline_error(
                 sh,
-                source.error_msg.unwrap_or_else(|| "offline".into()),
+                source.error_msg.clone().unwrap_or_else(|| "offline".into()),
             ))
         }
         Err(e) => Err(e),
@@ -741,7 +781,7 @@ fn reconcile(
                     reconciled: true,
                 },
             )?;
-            Ok(Step::Wait(attempt, st.id.clone(), Some(st)))
+            Ok(Step::Wait(attempt, st.id.clone(), Some(Box::new(st))))
         }
         None => {
             journal(
@@ -772,7 +812,7 @@ fn wait(
     sh: &Shared,
     call: usize,
     id: &str,
-    status: Option<ProblemStatus>,
+    status: Option<Box<ProblemStatus>>,
 ) -> Result<Waited, CollectError> {
     let gone = |e: &SapiError| e.kind == ErrorKind::NotFound;
     let mut st = status;
@@ -781,7 +821,7 @@ fn wait(
             return Err(CollectError::Interrupted { done: 0, total: 0 });
         }
         let current = match st.take() {
-            Some(s) => s,
+            Some(s) => *s,
             None => match retrying(sh, call, false, || sh.client.poll(&[id])) {
                 Ok(list) => match list.into_iter().find(|s| s.id == id) {
                     Some(s) => s,
@@ -825,7 +865,7 @@ fn wait(
                 return Ok(Waited::Lost(format!("FAILED: {msg}"), offline));
             }
             other => {
-                return Ok(Waited::Lost(format!("{}", other.as_str()), false));
+                return Ok(Waited::Lost(other.as_str().to_string(), false));
             }
         }
     }

@@ -130,8 +130,10 @@ fn magnitude_groups(plan: &Plan) -> Vec<Vec<usize>> {
 fn balanced_cells(plan: &Plan) -> Option<Vec<Vec<Vec<u32>>>> {
     let n_blocks = (plan.blocks as usize).max(1);
     let mut cells = vec![vec![Vec::new(); n_blocks]; plan.h.len()];
+    // A partner pair: |h|, gauge, flip, reads, block.
+    type Partner = (u64, Option<u32>, bool, u32, Option<u32>);
     let key = |c: &Call| (c.gauge, c.flip, c.reads, c.block);
-    let mut partners: HashMap<(u64, Option<u32>, bool, u32, Option<u32>), i64> = HashMap::new();
+    let mut partners: HashMap<Partner, i64> = HashMap::new();
     for c in &plan.calls {
         let b = c.block.unwrap_or(0) as usize;
         let row = plan.row_of(c.h)?;

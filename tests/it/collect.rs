@@ -187,11 +187,11 @@ fn check_invariants(env: &Env, plan: &Plan, out: &Path, record_qubits: &[u32]) -
     assert_eq!(sweep.h, plan.h);
     assert_eq!(sweep.qubits, plan.qubits);
     let per_h = plan.reads_per_h(0);
-    for ih in 0..sweep.h.len() {
+    for (ih, &want) in per_h.iter().enumerate() {
         for iq in 0..sweep.qubits.len() {
             assert_eq!(
                 u64::from(sweep.counts.get(ih, iq).1),
-                per_h[ih],
+                want,
                 "reads at h index {ih}, column {iq}"
             );
         }
@@ -483,7 +483,25 @@ fn full_advantage_record_end_to_end() {
 
 #[test]
 fn simulate_plan_and_collect_plan_run_the_same_calls() {
-    let env = small(FaultConfig::default());
+    // Per-read noise on both sides, so that the counts of two runs differ binomially.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = dir.path().join("ledger.jsonl");
+    let server = Server::start(ServerConfig {
+        solvers: vec![SolverSource::Topology(SMALL.into())],
+        ledger: Some(ledger.clone()),
+        token: qasa::sapi::Token::new(TOKEN),
+        device: qasa::device::DeviceConfig {
+            noise: qasa::device::NoiseModel::Read,
+            ..Default::default()
+        },
+        ..ServerConfig::default()
+    })
+    .expect("server starts");
+    let env = Env {
+        server,
+        ledger,
+        dir,
+    };
     let (p, plan) = make_plan(
         &env,
         "p.json",
@@ -506,7 +524,7 @@ fn simulate_plan_and_collect_plan_run_the_same_calls() {
     let mut c = env.qasa();
     c.args(["simulate", "--plan"])
         .arg(&p)
-        .args(["--seed", "1", "-q", "-o"])
+        .args(["--seed", "1", "--noise", "read", "-q", "-o"])
         .arg(&simulated);
     ok(c);
     let (a, b) = (
@@ -538,7 +556,7 @@ fn simulate_plan_and_collect_plan_run_the_same_calls() {
         worst = worst.max((pa - pb).abs() / sd);
     }
     assert!(
-        worst < 8.0,
+        worst < 6.0,
         "collected and simulated counts differ by {worst} SD"
     );
     // Every collected call programmed the plan's gauges.
@@ -618,10 +636,10 @@ fn kill_nine_at_random_moments_then_resume() {
 #[test]
 fn fault_injection_campaign_completes_exactly() {
     let faults = FaultConfig {
-        fail_rate: 0.15,
+        fail_rate: 0.12,
         fail_statuses: vec![429, 500, 502, 503],
         retry_after_s: 0,
-        drop_rate: 0.06,
+        drop_rate: 0.08,
         problem_fail_rate: 0.08,
         ..FaultConfig::default()
     };
@@ -751,6 +769,10 @@ fn solver_going_offline_stops_with_a_resumable_journal() {
         "{e}"
     );
     assert!(e.contains("resume with `qasa collect"), "{e}");
+    assert!(
+        e.contains("--token <TOKEN>") && !e.contains(TOKEN),
+        "the token is never printed: {e}"
+    );
     assert!(!out.exists());
     // Back online (another server, another seed for its problem ids): the resume finishes the campaign.
     let b = start(
@@ -946,7 +968,17 @@ fn ctrl_c_stops_submitting_and_prints_the_resume_command() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(400));
+    // Interrupt once a few calls are journaled as done.
+    let t = Instant::now();
+    while journal_records(&out)
+        .iter()
+        .filter(|r| matches!(r, Record::Done { .. }))
+        .count()
+        < 3
+    {
+        assert!(t.elapsed() < Duration::from_secs(30), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     // SAFETY: sends SIGINT to our own child.
     unsafe {
         libc::kill(child.id() as libc::pid_t, libc::SIGINT);
