@@ -82,6 +82,12 @@ pub enum PlanError {
     },
     #[error("{solver} does not accept the parameter {param} (it is not in the record's parameters), which a QASA campaign must send")]
     Parameter { param: String, solver: String },
+    #[error("qubit {qubit} of the plan is not a working qubit of the device")]
+    NotInDevice { qubit: u32 },
+    #[error("the plan's topology is not valid: {0}")]
+    Topology(#[from] crate::topology::TopologyError),
+    #[error("the counts of a call do not fit the plan: {0}")]
+    Counts(#[from] super::accumulate::CountsError),
     #[error("{path}: cannot read the plan: {source}")]
     Io {
         path: PathBuf,

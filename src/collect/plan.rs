@@ -265,11 +265,7 @@ impl Plan {
     /// The working graph of the plan (for the virtual QPU).
     pub fn working_graph(&self) -> Result<WorkingGraph, PlanError> {
         let topology =
-            Topology::from_type_shape(&self.solver.topology.kind, &self.solver.topology.shape)
-                .map_err(|e| PlanError::Inconsistent {
-                    path: Default::default(),
-                    reason: e.to_string(),
-                })?;
+            Topology::from_type_shape(&self.solver.topology.kind, &self.solver.topology.shape)?;
         Ok(WorkingGraph {
             topology,
             qubits: self.qubits.clone(),

@@ -97,11 +97,10 @@ fn graph_indices(qpu: &VirtualQpu, plan: &Plan) -> Result<Vec<usize>, PlanError>
         .collect();
     plan.qubits
         .iter()
-        .map(|q| {
-            of.get(q).copied().ok_or_else(|| PlanError::Inconsistent {
-                path: Default::default(),
-                reason: format!("qubit {q} of the plan is not a working qubit of the device"),
-            })
+        .map(|&qubit| {
+            of.get(&qubit)
+                .copied()
+                .ok_or(PlanError::NotInDevice { qubit })
         })
         .collect()
 }
@@ -256,10 +255,7 @@ fn run_per_call(
         failure = consumer.join().ok().flatten();
     });
     match failure {
-        Some(e) => Err(PlanError::Inconsistent {
-            path: Default::default(),
-            reason: e.to_string(),
-        }),
+        Some(e) => Err(e.into()),
         None => Ok(()),
     }
 }

@@ -302,15 +302,7 @@ fn submit(state: &State, req: &Request) -> Outcome {
         .collect();
     let mut results: Vec<Result<String, String>> = Vec::with_capacity(items.len());
     for item in &items {
-        let accepted = state.counters.problems_accepted.load(Ordering::SeqCst);
-        let r = if state.config.faults.offline(accepted) {
-            Err(
-                "solver is offline (qasa serve --offline-after): not accepting problems"
-                    .to_string(),
-            )
-        } else {
-            submit::validate(item, &solvers).and_then(|a| accept(state, a))
-        };
+        let r = submit::validate(item, &solvers).and_then(|a| accept(state, a));
         if r.is_err() {
             state
                 .counters
@@ -364,6 +356,11 @@ fn submit(state: &State, req: &Request) -> Outcome {
 fn accept(state: &State, a: submit::Accepted) -> Result<String, String> {
     let mut g = state.store.lock();
     let index = g.next_index;
+    if state.config.faults.offline(index) {
+        return Err(
+            "solver is offline (qasa serve --offline-after): not accepting problems".into(),
+        );
+    }
     let id = problem_id(state.config.seed, index);
     let submitted_on = now_iso();
     if let Some(ledger) = &state.ledger {

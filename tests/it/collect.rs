@@ -48,6 +48,16 @@ fn start(solver: SolverSource, seed: u64, faults: FaultConfig, solve_time_ms: u6
     }
 }
 
+/// SMALL with a QPU worker that takes `solve_ms` per problem.
+fn slow(seed: u64, solve_ms: u64) -> Env {
+    start(
+        SolverSource::Topology(SMALL.into()),
+        seed,
+        FaultConfig::default(),
+        solve_ms,
+    )
+}
+
 fn small(faults: FaultConfig) -> Env {
     start(SolverSource::Topology(SMALL.into()), 3, faults, 0)
 }
@@ -73,19 +83,25 @@ impl Env {
 
     /// `qasa collect --plan PLAN --out OUT` against this server.
     fn collect(&self, plan: &Path, out: &Path, extra: &[&str]) -> Command {
+        self.collect_to(self.server.base_url(), TOKEN, plan, out, extra)
+    }
+
+    /// `qasa collect` in this folder against any endpoint, with any token.
+    fn collect_to(
+        &self,
+        endpoint: &str,
+        token: &str,
+        plan: &Path,
+        out: &Path,
+        extra: &[&str],
+    ) -> Command {
         let mut c = self.qasa();
         c.arg("collect")
             .arg("--plan")
             .arg(plan)
             .arg("--out")
             .arg(out)
-            .args([
-                "--endpoint",
-                self.server.base_url(),
-                "--token",
-                TOKEN,
-                "--quiet",
-            ])
+            .args(["--endpoint", endpoint, "--token", token, "--quiet"])
             .args(extra);
         c
     }
@@ -124,6 +140,21 @@ fn make_plan(env: &Env, name: &str, args: &[&str]) -> (PathBuf, Plan) {
     ok(c);
     let plan = Plan::read(&p).expect("plan reads back");
     (p, plan)
+}
+
+/// A plan on SMALL with h from -h_max to h_max in steps of 0.1.
+fn grid_plan(
+    env: &Env,
+    name: &str,
+    h_max: &str,
+    reads: &str,
+    per_call: &str,
+    extra: &[&str],
+) -> (PathBuf, Plan) {
+    let mut args = vec!["--h-max", h_max, "--h-step", "0.1", "--reads", reads];
+    args.extend(["--reads-per-call", per_call]);
+    args.extend(extra);
+    make_plan(env, name, &args)
 }
 
 fn journal_records(out: &Path) -> Vec<Record> {
@@ -327,20 +358,7 @@ fn solver_limits_hold_in_plan_and_simulate() {
 #[test]
 fn plan_file_states_cost_and_precision() {
     let env = small(FaultConfig::default());
-    let (p, plan) = make_plan(
-        &env,
-        "p.json",
-        &[
-            "--h-max",
-            "0.5",
-            "--h-step",
-            "0.1",
-            "--reads",
-            "400",
-            "--reads-per-call",
-            "100",
-        ],
-    );
+    let (p, plan) = grid_plan(&env, "p.json", "0.5", "400", "100", &[]);
     let v: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
     qasa::schema::validate(qasa::schema::PLAN, &v).expect("schema");
     assert_eq!(plan.calls.len(), 11 * 4);
@@ -394,20 +412,7 @@ fn plan_file_states_cost_and_precision() {
 #[test]
 fn small_graph_end_to_end() {
     let env = small(FaultConfig::default());
-    let (p, plan) = make_plan(
-        &env,
-        "p.json",
-        &[
-            "--h-max",
-            "0.3",
-            "--h-step",
-            "0.1",
-            "--reads",
-            "400",
-            "--reads-per-call",
-            "100",
-        ],
-    );
+    let (p, plan) = grid_plan(&env, "p.json", "0.3", "400", "100", &[]);
     let out = env.path("run.sweep.json");
     let o = ok(env.collect(&p, &out, &["--json", "--pairs"]));
     let summary: Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -502,22 +507,7 @@ fn simulate_plan_and_collect_plan_run_the_same_calls() {
         ledger,
         dir,
     };
-    let (p, plan) = make_plan(
-        &env,
-        "p.json",
-        &[
-            "--h-max",
-            "0.2",
-            "--h-step",
-            "0.1",
-            "--reads",
-            "2000",
-            "--reads-per-call",
-            "500",
-            "--seed",
-            "7",
-        ],
-    );
+    let (p, plan) = grid_plan(&env, "p.json", "0.2", "2000", "500", &["--seed", "7"]);
     let collected = env.path("c.sweep.json");
     ok(env.collect(&p, &collected, &[]));
     let simulated = env.path("s.sweep.json");
@@ -566,26 +556,8 @@ fn simulate_plan_and_collect_plan_run_the_same_calls() {
 #[test]
 fn kill_nine_at_random_moments_then_resume() {
     // 120 calls; the QPU worker takes 25 ms per problem, so a campaign lasts over 3 s.
-    let env = start(
-        SolverSource::Topology(SMALL.into()),
-        11,
-        FaultConfig::default(),
-        25,
-    );
-    let (p, plan) = make_plan(
-        &env,
-        "p.json",
-        &[
-            "--h-max",
-            "0.2",
-            "--h-step",
-            "0.1",
-            "--reads",
-            "480",
-            "--reads-per-call",
-            "20",
-        ],
-    );
+    let env = slow(11, 25);
+    let (p, plan) = grid_plan(&env, "p.json", "0.2", "480", "20", &[]);
     assert_eq!(plan.calls.len(), 120);
     let out = env.path("k.sweep.json");
     let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(2024);
@@ -644,20 +616,7 @@ fn fault_injection_campaign_completes_exactly() {
         ..FaultConfig::default()
     };
     let env = start(SolverSource::Topology(SMALL.into()), 21, faults, 0);
-    let (p, plan) = make_plan(
-        &env,
-        "p.json",
-        &[
-            "--h-max",
-            "0.2",
-            "--h-step",
-            "0.1",
-            "--reads",
-            "240",
-            "--reads-per-call",
-            "20",
-        ],
-    );
+    let (p, plan) = grid_plan(&env, "p.json", "0.2", "240", "20", &[]);
     let out = env.path("f.sweep.json");
     let t = Instant::now();
     ok(env.collect(&p, &out, &["--in-flight", "6"]));
@@ -685,32 +644,10 @@ fn fault_injection_campaign_completes_exactly() {
 #[test]
 fn wrong_token_fails_at_once_and_leaves_the_journal_alone() {
     let env = small(FaultConfig::default());
-    let (p, _) = make_plan(
-        &env,
-        "p.json",
-        &[
-            "--h-max",
-            "0.1",
-            "--h-step",
-            "0.1",
-            "--reads",
-            "40",
-            "--reads-per-call",
-            "20",
-        ],
-    );
+    let (p, _) = grid_plan(&env, "p.json", "0.1", "40", "20", &[]);
     let out = env.path("t.sweep.json");
-    let mut c = env.qasa();
-    c.args(["collect", "--plan"])
-        .arg(&p)
-        .arg("--out")
-        .arg(&out)
-        .args([
-            "--endpoint",
-            env.server.base_url(),
-            "--token",
-            "not-the-token",
-        ]);
+    let base = env.server.base_url();
+    let c = env.collect_to(base, "not-the-token", &p, &out, &[]);
     let t = Instant::now();
     let o = run(c);
     assert!(t.elapsed() < Duration::from_secs(5));
@@ -724,17 +661,7 @@ fn wrong_token_fails_at_once_and_leaves_the_journal_alone() {
     let j = qasa::collect::Journal::path_for(&out);
     let before = std::fs::read(&j).unwrap();
     std::fs::remove_file(&out).unwrap();
-    let mut c = env.qasa();
-    c.args(["collect", "--resume", "--plan"])
-        .arg(&p)
-        .arg("--out")
-        .arg(&out)
-        .args([
-            "--endpoint",
-            env.server.base_url(),
-            "--token",
-            "not-the-token",
-        ]);
+    let c = env.collect_to(base, "not-the-token", &p, &out, &["--resume"]);
     assert_eq!(run(c).status.code(), Some(1));
     assert_eq!(std::fs::read(&j).unwrap(), before);
 }
@@ -746,20 +673,7 @@ fn solver_going_offline_stops_with_a_resumable_journal() {
         ..FaultConfig::default()
     };
     let a = start(SolverSource::Topology(SMALL.into()), 31, faults, 0);
-    let (p, plan) = make_plan(
-        &a,
-        "p.json",
-        &[
-            "--h-max",
-            "0.2",
-            "--h-step",
-            "0.1",
-            "--reads",
-            "160",
-            "--reads-per-call",
-            "20",
-        ],
-    );
+    let (p, plan) = grid_plan(&a, "p.json", "0.2", "160", "20", &[]);
     let out = a.path("o.sweep.json");
     let o = run(a.collect(&p, &out, &["--in-flight", "2"]));
     assert_eq!(o.status.code(), Some(1));
@@ -775,25 +689,14 @@ fn solver_going_offline_stops_with_a_resumable_journal() {
     );
     assert!(!out.exists());
     // Back online (another server, another seed for its problem ids): the resume finishes the campaign.
-    let b = start(
-        SolverSource::Topology(SMALL.into()),
-        32,
-        FaultConfig::default(),
-        0,
+    let b = slow(32, 0);
+    let c = a.collect_to(
+        b.server.base_url(),
+        TOKEN,
+        &p,
+        &out,
+        &["--resume", "--in-flight", "2"],
     );
-    let mut c = a.qasa();
-    c.args([
-        "collect",
-        "--resume",
-        "--quiet",
-        "--in-flight",
-        "2",
-        "--plan",
-    ])
-    .arg(&p)
-    .arg("--out")
-    .arg(&out)
-    .args(["--endpoint", b.server.base_url(), "--token", TOKEN]);
     ok(c);
     let billed = a.ledger().len() + b.ledger().len();
     assert_eq!(a.ledger().len(), 9);
@@ -813,36 +716,8 @@ fn solver_going_offline_stops_with_a_resumable_journal() {
 #[test]
 fn journals_of_other_plans_and_damaged_journals_are_refused() {
     let env = small(FaultConfig::default());
-    let (p, _) = make_plan(
-        &env,
-        "p.json",
-        &[
-            "--h-max",
-            "0.1",
-            "--h-step",
-            "0.1",
-            "--reads",
-            "40",
-            "--reads-per-call",
-            "20",
-        ],
-    );
-    let (q, _) = make_plan(
-        &env,
-        "q.json",
-        &[
-            "--h-max",
-            "0.1",
-            "--h-step",
-            "0.1",
-            "--reads",
-            "40",
-            "--reads-per-call",
-            "20",
-            "--seed",
-            "2",
-        ],
-    );
+    let (p, _) = grid_plan(&env, "p.json", "0.1", "40", "20", &[]);
+    let (q, _) = grid_plan(&env, "q.json", "0.1", "40", "20", &["--seed", "2"]);
     let out = env.path("j.sweep.json");
     ok(env.collect(&p, &out, &[]));
     std::fs::remove_file(&out).unwrap();
@@ -884,20 +759,7 @@ fn journals_of_other_plans_and_damaged_journals_are_refused() {
 #[test]
 fn budgets_refuse_plans_and_stop_before_passing() {
     let env = small(FaultConfig::default());
-    let (p, plan) = make_plan(
-        &env,
-        "p.json",
-        &[
-            "--h-max",
-            "0.2",
-            "--h-step",
-            "0.1",
-            "--reads",
-            "80",
-            "--reads-per-call",
-            "20",
-        ],
-    );
+    let (p, plan) = grid_plan(&env, "p.json", "0.2", "80", "20", &[]);
     let out = env.path("b.sweep.json");
     let o = run(env.collect(&p, &out, &["--max-qpu-s", "0.1"]));
     assert_eq!(o.status.code(), Some(1));
@@ -941,26 +803,8 @@ fn budgets_refuse_plans_and_stop_before_passing() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_stops_submitting_and_prints_the_resume_command() {
-    let env = start(
-        SolverSource::Topology(SMALL.into()),
-        41,
-        FaultConfig::default(),
-        20,
-    );
-    let (p, plan) = make_plan(
-        &env,
-        "p.json",
-        &[
-            "--h-max",
-            "0.2",
-            "--h-step",
-            "0.1",
-            "--reads",
-            "240",
-            "--reads-per-call",
-            "20",
-        ],
-    );
+    let env = slow(41, 20);
+    let (p, plan) = grid_plan(&env, "p.json", "0.2", "240", "20", &[]);
     let out = env.path("c.sweep.json");
     let child = env
         .collect(&p, &out, &[])
@@ -992,5 +836,49 @@ fn ctrl_c_stops_submitting_and_prints_the_resume_command() {
     let billed_at_stop = env.ledger().len();
     assert!(billed_at_stop < plan.calls.len());
     ok(env.collect(&p, &out, &["--resume"]));
+    check_invariants(&env, &plan, &out, &qubit_order(SMALL));
+}
+
+#[test]
+fn plan_and_collect_fetch_the_solver_from_sapi() {
+    let env = small(FaultConfig::default());
+    let name = env.server.solver_names().remove(0);
+    let sapi = ["--endpoint", env.server.base_url(), "--token", TOKEN];
+    let grid = ["--h-max", "0.1", "--h-step", "0.1", "--reads", "40"];
+    let mut c = env.qasa();
+    c.args([
+        "plan",
+        "--solver",
+        &name,
+        "--reads-per-call",
+        "20",
+        "-o",
+        "p.json",
+    ])
+    .args(grid)
+    .args(sapi);
+    ok(c);
+    let plan = Plan::read(&env.path("p.json")).unwrap();
+    assert_eq!(plan.solver.source, qasa::collect::SolverSource::Sapi);
+    assert!(plan.solver.graph_id.is_some());
+    // collect with the plan flags instead of --plan makes the same plan (same sha256: same calls).
+    let out = env.path("s.sweep.json");
+    let mut c = env.qasa();
+    c.args([
+        "collect",
+        "--solver",
+        &name,
+        "--reads-per-call",
+        "20",
+        "-q",
+        "--json",
+        "-o",
+    ])
+    .arg(&out)
+    .args(grid)
+    .args(sapi);
+    let o = ok(c);
+    let summary: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(summary["plan_sha256"], plan.sha256.as_str());
     check_invariants(&env, &plan, &out, &qubit_order(SMALL));
 }
