@@ -208,10 +208,9 @@ pub enum CallState {
     Submitting { attempt: u32, label: String },
     /// SAPI holds the problem.
     Submitted { attempt: u32, problem_id: String },
-    /// Counted.
+    /// Counted (the counts went to the replay's `on_done`).
     Done {
         problem_id: String,
-        counts: CallCounts,
         qpu_access_time_us: Option<f64>,
     },
 }
@@ -299,12 +298,16 @@ impl Journal {
     }
 
     /// Opens an existing journal to continue it: replays it, checks it belongs to `plan_sha256` and was
-    /// kept with the same `pairs`, drops a truncated last line.
+    /// kept with the same `pairs`, drops a truncated last line. The counts of every finished call go to
+    /// `on_done` (call index, counts) as they are read, so a long journal is never held in memory.
+    /// A journal cut before its header was whole (a kill while it was created) holds nothing yet: it is
+    /// started again with `expected`.
     pub fn resume(
         path: &Path,
-        plan_sha256: &str,
-        pairs: bool,
+        expected: &Header,
+        on_done: &mut dyn FnMut(usize, CallCounts) -> Result<(), String>,
     ) -> Result<(Journal, JournalState), JournalError> {
+        let (plan_sha256, pairs) = (expected.plan_sha256.as_str(), expected.pairs);
         let io = |source| JournalError::Io {
             path: path.to_path_buf(),
             source,
@@ -318,16 +321,32 @@ impl Journal {
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io)?;
         let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let state = replay(path, &bytes[..whole])?;
-        if state.header.plan_sha256 != plan_sha256 {
+        if whole == 0 {
+            file.set_len(0).map_err(io)?;
+            let mut j = Journal {
+                path: path.to_path_buf(),
+                file,
+            };
+            j.append(&Record::Header(expected.clone()))?;
+            let state = JournalState {
+                calls: vec![CallState::Fresh { attempt: 0 }; expected.calls],
+                header: expected.clone(),
+                lost: 0,
+                first_at: None,
+                last_at: None,
+            };
+            return Ok((j, state));
+        }
+        let header = read_header(path, &bytes[..whole])?;
+        if header.plan_sha256 != plan_sha256 {
             return Err(JournalError::ForeignPlan {
                 path: path.to_path_buf(),
-                journal: state.header.plan_sha256.chars().take(12).collect(),
+                journal: header.plan_sha256.chars().take(12).collect(),
                 plan: plan_sha256.chars().take(12).collect(),
             });
         }
-        if state.header.pairs != pairs {
-            let (was, hint) = if state.header.pairs {
+        if header.pairs != pairs {
+            let (was, hint) = if header.pairs {
                 ("with", "add --pairs")
             } else {
                 ("without", "drop --pairs")
@@ -338,6 +357,7 @@ impl Journal {
                 hint,
             });
         }
+        let state = replay(path, &bytes[..whole], header, on_done)?;
         if whole < bytes.len() {
             file.set_len(whole as u64).map_err(io)?;
             file.sync_data().map_err(io)?;
@@ -369,26 +389,40 @@ impl Journal {
     }
 }
 
-/// Replays whole lines into call states.
-fn replay(path: &Path, bytes: &[u8]) -> Result<JournalState, JournalError> {
-    let corrupt = |line: usize, reason: String| JournalError::Corrupt {
+fn corrupt(path: &Path, line: usize, reason: String) -> JournalError {
+    JournalError::Corrupt {
         path: path.to_path_buf(),
         line,
         reason,
-    };
-    let text = std::str::from_utf8(bytes).map_err(|e| corrupt(0, format!("not UTF-8 ({e})")))?;
-    let mut lines = text.lines().enumerate();
-    let header = match lines.next().map(|(_, l)| parse_line(l)) {
-        Some(Ok(Record::Header(h))) if h.format == FORMAT && h.version == VERSION => h,
-        Some(Ok(_)) => {
-            return Err(corrupt(
-                1,
-                "the first record is not a qasa journal header".into(),
-            ))
-        }
-        Some(Err(e)) => return Err(corrupt(1, e)),
-        None => return Err(corrupt(1, "the journal is empty (no header)".into())),
-    };
+    }
+}
+
+/// The header (first line) of a journal.
+fn read_header(path: &Path, bytes: &[u8]) -> Result<Header, JournalError> {
+    let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let line =
+        std::str::from_utf8(first).map_err(|e| corrupt(path, 1, format!("not UTF-8 ({e})")))?;
+    match parse_line(line) {
+        _ if bytes.is_empty() => Err(corrupt(path, 1, "the journal is empty (no header)".into())),
+        Ok(Record::Header(h)) if h.format == FORMAT && h.version == VERSION => Ok(h),
+        Ok(_) => Err(corrupt(
+            path,
+            1,
+            "the first record is not a qasa journal header".into(),
+        )),
+        Err(e) => Err(corrupt(path, 1, e)),
+    }
+}
+
+/// Replays the lines after the header into call states; counts go to `on_done`.
+fn replay(
+    path: &Path,
+    bytes: &[u8],
+    header: Header,
+    on_done: &mut dyn FnMut(usize, CallCounts) -> Result<(), String>,
+) -> Result<JournalState, JournalError> {
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| corrupt(path, 0, format!("not UTF-8 ({e})")))?;
     let mut st = JournalState {
         calls: vec![CallState::Fresh { attempt: 0 }; header.calls],
         header,
@@ -396,14 +430,18 @@ fn replay(path: &Path, bytes: &[u8]) -> Result<JournalState, JournalError> {
         first_at: None,
         last_at: None,
     };
-    for (i, l) in lines {
-        let r = parse_line(l).map_err(|e| corrupt(i + 1, e))?;
-        apply(&mut st, r).map_err(|e| corrupt(i + 1, e))?;
+    for (i, l) in text.lines().enumerate().skip(1) {
+        let r = parse_line(l).map_err(|e| corrupt(path, i + 1, e))?;
+        apply(&mut st, r, on_done).map_err(|e| corrupt(path, i + 1, e))?;
     }
     Ok(st)
 }
 
-fn apply(st: &mut JournalState, r: Record) -> Result<(), String> {
+fn apply(
+    st: &mut JournalState,
+    r: Record,
+    on_done: &mut dyn FnMut(usize, CallCounts) -> Result<(), String>,
+) -> Result<(), String> {
     let (n_q, n_c) = (st.header.qubits, st.header.couplers);
     let (call, next) = match r {
         Record::Header(_) => return Err("a second header".into()),
@@ -439,16 +477,19 @@ fn apply(st: &mut JournalState, r: Record) -> Result<(), String> {
             ..
         } => {
             st.last_at = Some(at);
+            if matches!(st.calls.get(call), Some(CallState::Done { .. })) {
+                return Err(format!("a second done record for call {call}"));
+            }
             let counts = CallCounts {
                 reads,
                 down: unpack(&down, n_q)?,
                 agree: agree.map(|a| unpack(&a, n_c)).transpose()?,
             };
+            on_done(call, counts)?;
             (
                 call,
                 CallState::Done {
                     problem_id,
-                    counts,
                     qpu_access_time_us,
                 },
             )
@@ -509,7 +550,7 @@ mod tests {
         ));
         #[cfg(unix)]
         assert!(matches!(
-            Journal::resume(&p, &"ab".repeat(32), false),
+            Journal::resume(&p, &header(), &mut |_, _| Ok(())),
             Err(JournalError::Busy { .. })
         ));
         let counts = CallCounts {
@@ -545,12 +586,17 @@ mod tests {
         let mut f = OpenOptions::new().append(true).open(&p).unwrap();
         f.write_all(b"{\"r\":{\"type\":\"subm").unwrap();
         drop(f);
-        let (_, st) = Journal::resume(&p, &"ab".repeat(32), false).unwrap();
+        let mut seen = Vec::new();
+        let (_, st) = Journal::resume(&p, &header(), &mut |i, c| {
+            seen.push((i, c));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, vec![(0, counts)]);
         assert_eq!(
             st.calls[0],
             CallState::Done {
                 problem_id: "p0".into(),
-                counts,
                 qpu_access_time_us: Some(1.5)
             }
         );
@@ -565,20 +611,46 @@ mod tests {
         assert!(std::fs::read(&p).unwrap().ends_with(b"\n"));
         // Another plan, another pairs setting.
         assert!(matches!(
-            Journal::resume(&p, &"cd".repeat(32), false),
+            Journal::resume(
+                &p,
+                &Header {
+                    plan_sha256: "cd".repeat(32),
+                    ..header()
+                },
+                &mut |_, _| Ok(())
+            ),
             Err(JournalError::ForeignPlan { .. })
         ));
         assert!(matches!(
-            Journal::resume(&p, &"ab".repeat(32), true),
+            Journal::resume(
+                &p,
+                &Header {
+                    pairs: true,
+                    ..header()
+                },
+                &mut |_, _| Ok(())
+            ),
             Err(JournalError::Pairs { .. })
         ));
         // A changed digit in a whole line is corruption, not truncation.
         let text = std::fs::read_to_string(&p).unwrap();
         std::fs::write(&p, text.replacen("\"p0\"", "\"p9\"", 1)).unwrap();
-        match Journal::resume(&p, &"ab".repeat(32), false) {
+        match Journal::resume(&p, &header(), &mut |_, _| Ok(())) {
             Err(JournalError::Corrupt { line, .. }) => assert_eq!(line, 3),
             other => panic!("{:?}", other.map(|x| x.1)),
         }
+    }
+
+    #[test]
+    fn a_journal_cut_inside_its_header_starts_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.journal");
+        std::fs::write(&p, b"{\"r\":{\"type\":\"hea").unwrap();
+        let (_, st) = Journal::resume(&p, &header(), &mut |_, _| Ok(())).unwrap();
+        assert_eq!(st.calls, vec![CallState::Fresh { attempt: 0 }; 3]);
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(text.lines().count(), 1);
+        assert!(text.contains("\"header\""));
     }
 
     #[test]

@@ -257,9 +257,9 @@ pub fn collect(
 ) -> Result<Collected, CollectError> {
     check_solver(plan, solver)?;
     let path = Journal::path_for(out);
-    let (journal, state) = open_journal(plan, solver, &path, opts)?;
     let mut builder = SweepBuilder::new(plan, opts.pairs);
-    let (queue, charged_us) = replay_state(plan, &state, &mut builder)?;
+    let (journal, state) = open_journal(plan, solver, &path, opts, &mut builder)?;
+    let (queue, charged_us) = replay_state(plan, &state);
     let mut report = CollectProgress {
         calls_done: builder.calls_done(),
         calls_total: plan.calls.len(),
@@ -324,27 +324,18 @@ pub fn collect(
     })
 }
 
-/// Counts the journal's finished calls and queues the rest: calls submitted are fetched by id, calls whose
+/// Queues the calls the journal does not show done: calls submitted are fetched by id, calls whose
 /// submission was interrupted are reconciled by label (both first), fresh calls follow in plan order.
 /// Returns the queue and the QPU time already charged, µs.
-fn replay_state(
-    plan: &Plan,
-    state: &super::journal::JournalState,
-    builder: &mut SweepBuilder<'_>,
-) -> Result<(VecDeque<Task>, f64), CollectError> {
+fn replay_state(plan: &Plan, state: &super::journal::JournalState) -> (VecDeque<Task>, f64) {
     let mut queue = VecDeque::new();
     let mut fresh = Vec::new();
     let mut charged_us = 0.0;
     for (i, s) in state.calls.iter().enumerate() {
         match s {
             CallState::Done {
-                counts,
-                qpu_access_time_us,
-                ..
-            } => {
-                builder.add_call(i, counts)?;
-                charged_us += qpu_access_time_us.unwrap_or(plan.calls[i].estimated_qpu_us);
-            }
+                qpu_access_time_us, ..
+            } => charged_us += qpu_access_time_us.unwrap_or(plan.calls[i].estimated_qpu_us),
             CallState::Submitted {
                 attempt,
                 problem_id,
@@ -365,7 +356,7 @@ fn replay_state(
         }
     }
     queue.extend(fresh);
-    Ok((queue, charged_us))
+    (queue, charged_us)
 }
 
 /// What the event loop saw.
@@ -451,11 +442,13 @@ fn with_counts(failure: Option<CollectError>, done: usize, total: usize) -> Coll
     }
 }
 
+/// Opens (resume) or starts the journal; the counts of calls already done go to `builder`.
 fn open_journal(
     plan: &Plan,
     solver: &SolverRecord,
     path: &Path,
     opts: &CollectOptions,
+    builder: &mut SweepBuilder<'_>,
 ) -> Result<(Journal, super::journal::JournalState), CollectError> {
     let header = Header {
         format: FORMAT.into(),
@@ -470,7 +463,9 @@ fn open_journal(
         tool_version: crate::TOOL_VERSION.into(),
     };
     if opts.resume && path.exists() {
-        return Ok(Journal::resume(path, &plan.sha256, opts.pairs)?);
+        let mut on_done =
+            |i: usize, c: CallCounts| builder.add_call(i, &c).map_err(|e| e.to_string());
+        return Ok(Journal::resume(path, &header, &mut on_done)?);
     }
     let journal = Journal::create(path, header.clone())?;
     let state = super::journal::JournalState {
