@@ -3,7 +3,8 @@
 //! One JSON object per line, `{"r": record, "sha256": first 16 hex digits of SHA-256(record)}`, each line
 //! written whole and fsynced before the campaign goes on. Records:
 //!
-//! - `header`: format, the plan's SHA-256, its number of calls, solver, whether pair counts are kept;
+//! - `header`: format, the plan's SHA-256, a random campaign id, its number of calls, solver, whether pair
+//!   counts are kept;
 //! - `submitting` (call, attempt, label): written **before** the problem is POSTed;
 //! - `submitted` (call, attempt, problem id): as soon as SAPI answers with the id (`reconciled` when the id
 //!   was found by label after a lost reply);
@@ -102,6 +103,9 @@ pub struct Header {
     pub format: String,
     pub version: u32,
     pub plan_sha256: String,
+    /// Random id of this campaign (part of every problem label, so that two runs of one plan never
+    /// reconcile each other's problems).
+    pub campaign: String,
     pub calls: usize,
     pub qubits: usize,
     pub couplers: usize,
@@ -192,6 +196,15 @@ fn lock(file: &File, path: &Path) -> Result<(), JournalError> {
     #[cfg(not(unix))]
     let _ = (file, path);
     Ok(())
+}
+
+/// A fresh campaign id: 8 hex digits from the time, the process and the plan.
+pub fn campaign_id(plan_sha256: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let seed = format!("{plan_sha256}/{nanos}/{}", std::process::id());
+    checksum(&seed)[..8].to_string()
 }
 
 /// RFC 3339 UTC time, seconds.
@@ -529,6 +542,7 @@ mod tests {
             format: FORMAT.into(),
             version: VERSION,
             plan_sha256: "ab".repeat(32),
+            campaign: "0123abcd".into(),
             calls: 3,
             qubits: 2,
             couplers: 0,

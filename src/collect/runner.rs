@@ -4,7 +4,8 @@
 //! Each of `in_flight` workers takes the next task and drives one call to the end:
 //!
 //! 1. **submit**: journal `submitting` (fsynced), then `POST problems/` with the call's fields, the plan's
-//!    parameters, `num_reads` and the label `qasa-<plan>-c<call>-t<attempt>`; journal `submitted` with the id;
+//!    parameters, `num_reads` and the label `qasa-<plan>-<campaign>-call<call>-try<attempt>`; journal
+//!    `submitted` with the id;
 //! 2. **wait**: long-poll the id until it is terminal, then load the answer;
 //! 3. **count**: decode the answer straight into counts (`sapi::count_answer`), check it has the call's
 //!    reads on every plan qubit, journal `done` with the counts and the charged `qpu_access_time`.
@@ -238,6 +239,8 @@ struct Shared {
     dispatch: Mutex<Dispatch>,
     stop: Arc<AtomicBool>,
     couplers: Vec<(u32, u32)>,
+    /// The journal's campaign id (in every label).
+    campaign: String,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -289,6 +292,7 @@ pub fn collect(
         }),
         stop,
         couplers: plan.couplers.iter().map(|&[u, v]| (u, v)).collect(),
+        campaign: state.header.campaign.clone(),
     });
     let (tx, rx) = mpsc::channel();
     let workers: Vec<_> = (0..n_workers)
@@ -454,6 +458,7 @@ fn open_journal(
         format: FORMAT.into(),
         version: VERSION,
         plan_sha256: plan.sha256.clone(),
+        campaign: super::journal::campaign_id(&plan.sha256),
         calls: plan.calls.len(),
         qubits: plan.qubits.len(),
         couplers: plan.couplers.len(),
@@ -532,11 +537,10 @@ fn journal(sh: &Shared, r: &Record) -> Result<(), CollectError> {
     }
 }
 
-fn label(plan: &Plan, call: usize, attempt: u32) -> String {
-    format!(
-        "qasa-{}-c{call}-t{attempt}",
-        plan.sha256.get(..12).unwrap_or(&plan.sha256)
-    )
+/// The label of an attempt: `qasa-<plan sha256, 8 digits>-<campaign id>-call<call>-try<attempt>`.
+fn label(sh: &Shared, call: usize, attempt: u32) -> String {
+    let plan = sh.plan.sha256.get(..8).unwrap_or(&sh.plan.sha256);
+    format!("qasa-{plan}-{}-call{call}-try{attempt}", sh.campaign)
 }
 
 /// Where a call's drive starts.
@@ -679,7 +683,7 @@ fn retrying<T>(
 fn submit(sh: &Shared, call: usize, attempt: u32) -> Result<Step, CollectError> {
     let plan = &sh.plan;
     let c = &plan.calls[call];
-    let label = label(plan, call, attempt);
+    let label = label(sh, call, attempt);
     let h: BTreeMap<u32, f64> = plan
         .qubits
         .iter()

@@ -189,10 +189,10 @@ fn reconciliations(out: &Path) -> (usize, usize) {
     (found, absent)
 }
 
-/// The call index in a label `qasa-<plan>-c<call>-t<attempt>`.
+/// The call index in a label `qasa-<plan>-<campaign>-call<call>-try<attempt>`.
 fn call_of(label: &str) -> Option<usize> {
-    let rest = label.split("-c").nth(1)?;
-    rest.split("-t").next()?.parse().ok()
+    let rest = label.split("-call").nth(1)?;
+    rest.split("-try").next()?.parse().ok()
 }
 
 /// SHA-256 of the `lin` a call sends: the plan's fields in the solver's qubit order.
@@ -241,7 +241,10 @@ fn check_invariants(env: &Env, plan: &Plan, out: &Path, record_qubits: &[u32]) -
     for line in &ledger {
         let label = line["label"].as_str().expect("every problem is labelled");
         let call = call_of(label).expect("a qasa label");
-        assert!(label.contains(&plan.sha256[..12]), "{label}");
+        assert!(
+            label.starts_with(&format!("qasa-{}-", &plan.sha256[..8])),
+            "{label}"
+        );
         *billed.entry(call).or_default() += 1;
         assert_eq!(
             line["lin_sha256"].as_str(),
