@@ -23,6 +23,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     solver_file: Option<PathBuf>,
     /// Run this plan (from `qasa plan -o`): the same calls, reads and gauges `qasa collect --plan` sends.
+    /// --seed then only sets the device's true parameters; sampling follows the plan's seed.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["h_max", "h_step", "h_values", "reads", "reads_per_call", "anneal_time_us", "blocks", "no_gauges", "flux_drift_compensation"])]
     plan: Option<PathBuf>,
     #[command(flatten)]

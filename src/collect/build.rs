@@ -19,11 +19,11 @@ use super::error::PlanError;
 use super::grid::{self, GridSpec};
 use super::limits::SolverLimits;
 use super::plan::{
-    encode_mask, graph_sha256, Call, Estimate, Gauges, Plan, PlanSolver, SolverSource, FORMAT,
+    graph_sha256, mask_of_bytes, Call, Estimate, Gauges, Plan, PlanSolver, SolverSource, FORMAT,
     VERSION,
 };
 use crate::topology::WorkingGraph;
-use rand::{Rng, SeedableRng};
+use rand::{RngCore, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde_json::{Map, Value};
 
@@ -246,8 +246,15 @@ fn draw_gauges(seed: u64, n_positive: usize, n_pairs: usize, n_qubits: usize) ->
         .flat_map(|k| (0..n_pairs).map(move |p| (k, p)))
         .map(|(k, p)| {
             let mut rng = Pcg64Mcg::seed_from_u64(stream(seed, k as u64 + 1, p as u64));
-            let bits: Vec<bool> = (0..n_qubits).map(|_| rng.random()).collect();
-            encode_mask(&bits)
+            let mut bytes = vec![0u8; n_qubits.div_ceil(8)];
+            rng.fill_bytes(&mut bytes);
+            if n_qubits % 8 != 0 {
+                // Pad bits past the last qubit are zero.
+                if let Some(last) = bytes.last_mut() {
+                    *last &= 0xFFu8 << (8 - n_qubits % 8);
+                }
+            }
+            mask_of_bytes(&bytes)
         })
         .collect();
     Gauges { seed, masks }

@@ -182,37 +182,69 @@ pub fn encode_mask(reversed: &[bool]) -> String {
     B64.encode(bytes)
 }
 
+/// A gauge mask from its bytes (bit i of byte i / 8, most significant bit first).
+pub fn mask_of_bytes(bytes: &[u8]) -> String {
+    B64.encode(bytes)
+}
+
+/// The bytes of a gauge mask over `n` qubits.
+fn mask_bytes(mask: &str, n: usize) -> Option<Vec<u8>> {
+    B64.decode(mask).ok().filter(|b| b.len() == n.div_ceil(8))
+}
+
 /// Decodes a gauge mask over `n` qubits.
 pub fn decode_mask(mask: &str, n: usize) -> Option<Vec<bool>> {
-    let bytes = B64.decode(mask).ok()?;
-    (bytes.len() == n.div_ceil(8)).then(|| {
+    let bytes = mask_bytes(mask, n)?;
+    Some(
         (0..n)
             .map(|i| bytes[i / 8] & (0x80 >> (i % 8)) != 0)
-            .collect()
-    })
+            .collect(),
+    )
 }
 
 impl Plan {
     /// The SHA-256 of what defines the calls: solver name, graph, grid, parameters, blocks, gauges and calls
-    /// (without their estimates).
+    /// (without their estimates), as compact JSON in this field order.
     pub fn content_sha256(&self) -> String {
-        let calls: Vec<Value> = self
-            .calls
+        /// h, reads, gauge, flip, block of a call.
+        type CallKey = (f64, u32, Option<u32>, bool, Option<u32>);
+        #[derive(Serialize)]
+        struct Content<'a> {
+            format: &'a str,
+            version: u32,
+            solver: &'a str,
+            graph_sha256: &'a str,
+            h: &'a [f64],
+            anneal_time_us: f64,
+            parameters: &'a Map<String, Value>,
+            blocks: u32,
+            gauges: Option<&'a [String]>,
+            calls: Vec<CallKey>,
+        }
+        let content = Content {
+            format: FORMAT,
+            version: VERSION,
+            solver: &self.solver.name,
+            graph_sha256: &self.graph_sha256,
+            h: &self.h,
+            anneal_time_us: self.anneal_time_us,
+            parameters: &self.parameters,
+            blocks: self.blocks,
+            gauges: self.gauges.as_ref().map(|g| g.masks.as_slice()),
+            calls: self
+                .calls
+                .iter()
+                .map(|c| (c.h, c.reads, c.gauge, c.flip, c.block))
+                .collect(),
+        };
+        let mut hasher = Sha256::new();
+        // Serialising plain data into a hasher cannot fail.
+        let _ = serde_json::to_writer(&mut hasher, &content);
+        hasher
+            .finalize()
             .iter()
-            .map(|c| json!([c.h, c.reads, c.gauge, c.flip, c.block]))
-            .collect();
-        sha256_hex(&json!({
-            "format": FORMAT,
-            "version": VERSION,
-            "solver": self.solver.name,
-            "graph_sha256": self.graph_sha256,
-            "h": self.h,
-            "anneal_time_us": self.anneal_time_us,
-            "parameters": self.parameters,
-            "blocks": self.blocks,
-            "gauges": self.gauges.as_ref().map(|g| &g.masks),
-            "calls": calls,
-        }))
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// The gauge signs of a call, one per plan qubit (`None`: every qubit +1).
@@ -239,21 +271,46 @@ impl Plan {
         self.calls.iter().map(|c| u64::from(c.reads)).sum()
     }
 
-    /// Reads the qubit in column `col` gets at each physical h (the grid's rows). In a balanced plan every
-    /// qubit gets the same.
-    pub fn reads_per_h(&self, col: usize) -> Vec<u64> {
-        let mut out = vec![0u64; self.h.len()];
+    /// The reads of the calls the qubit in column `col` sees at each physical h (the grid's rows), in
+    /// plan order. In a balanced plan every qubit sees the same.
+    pub fn calls_by_row(&self, col: usize) -> Vec<Vec<u32>> {
+        let n = self.qubits.len();
+        // One bit of each mask: is the qubit reversed by it?
+        let masks: Vec<Option<bool>> = self
+            .gauges
+            .as_ref()
+            .map(|g| {
+                g.masks
+                    .iter()
+                    .map(|m| {
+                        let b = mask_bytes(m, n)?;
+                        Some(b.get(col / 8)? & (0x80 >> (col % 8)) != 0)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut out = vec![Vec::new(); self.h.len()];
         for c in &self.calls {
-            let reversed = self
-                .gauge_signs(c)
-                .and_then(|s| s.get(col).copied())
-                .unwrap_or(false);
-            let x = if reversed { -c.h } else { c.h };
+            let bit = c
+                .gauge
+                .and_then(|g| masks.get(g as usize).copied().flatten());
+            let x = match bit {
+                Some(b) if b != c.flip => -c.h,
+                _ => c.h,
+            };
             if let Some(i) = self.row_of(x) {
-                out[i] += u64::from(c.reads);
+                out[i].push(c.reads);
             }
         }
         out
+    }
+
+    /// Reads the qubit in column `col` gets at each physical h (the grid's rows).
+    pub fn reads_per_h(&self, col: usize) -> Vec<u64> {
+        self.calls_by_row(col)
+            .iter()
+            .map(|r| r.iter().map(|&x| u64::from(x)).sum())
+            .collect()
     }
 
     /// The row of a physical field in the grid.

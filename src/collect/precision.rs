@@ -96,20 +96,15 @@ fn standard_errors(info: &[[f64; 4]; 4]) -> ParamValues {
 
 /// Per-h reads `Σ r_c` and `Σ r_c²` of the qubit in column 0.
 fn reads_by_row(plan: &Plan) -> (Vec<f64>, Vec<f64>) {
-    let mut n = vec![0.0; plan.h.len()];
-    let mut n2 = vec![0.0; plan.h.len()];
-    for c in &plan.calls {
-        let reversed = plan
-            .gauge_signs(c)
-            .and_then(|s| s.first().copied())
-            .unwrap_or(false);
-        if let Some(i) = plan.row_of(if reversed { -c.h } else { c.h }) {
-            let r = f64::from(c.reads);
-            n[i] += r;
-            n2[i] += r * r;
-        }
-    }
-    (n, n2)
+    plan.calls_by_row(0)
+        .iter()
+        .map(|calls| {
+            calls.iter().fold((0.0, 0.0), |(n, n2), &r| {
+                let r = f64::from(r);
+                (n + r, n2 + r * r)
+            })
+        })
+        .unzip()
 }
 
 /// Expected standard errors of a plan at `at`.

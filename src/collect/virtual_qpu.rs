@@ -165,7 +165,13 @@ fn run_aggregated(
     let mut mags: Vec<f64> = plan.h.iter().map(|h| h.abs()).collect();
     mags.sort_by(f64::total_cmp);
     mags.dedup();
-    let calls_at = |h: f64| plan.calls.iter().filter(|c| c.h == h).count() as u64;
+    // Calls programmed at each row's h (for the progress count).
+    let mut programmed = vec![0u64; plan.h.len()];
+    for c in &plan.calls {
+        if let Some(r) = plan.row_of(c.h) {
+            programmed[r] += 1;
+        }
+    }
     // Per group: (row, block, down per column).
     let parts: Vec<Vec<(usize, usize, Vec<u32>)>> = mags
         .par_iter()
@@ -186,7 +192,8 @@ fn run_aggregated(
                     }
                 }
                 out.extend(down.into_iter().enumerate().map(|(b, d)| (row, b, d)));
-                progress(done.fetch_add(calls_at(x), Ordering::Relaxed) + calls_at(x));
+                let n = programmed[row];
+                progress(done.fetch_add(n, Ordering::Relaxed) + n);
             }
             out
         })
