@@ -259,7 +259,7 @@ pub fn run(args: Args) -> Result<()> {
     bar.finish_and_clear();
     let done = match result {
         Ok(d) => d,
-        Err(e) if e.is_resumable() => {
+        Err(e) if e.is_resumable() && Journal::path_for(&args.out).exists() => {
             return Err(anyhow!(
                 "{e}; the journal {} is consistent: resume with `{}`",
                 Journal::path_for(&args.out).display(),

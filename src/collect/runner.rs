@@ -212,7 +212,8 @@ enum Event {
     Done {
         call: usize,
         counts: CallCounts,
-        charged_us: Option<f64>,
+        /// The answer's `qpu_access_time`, or the call's estimate when the answer has none, µs.
+        charged_us: f64,
     },
     Resubmitted,
     Failed(CollectError),
@@ -402,7 +403,7 @@ fn run_events(
                 session.calls += 1;
                 report.calls_done += 1;
                 report.reads_done += u64::from(counts.reads);
-                report.charged_qpu_s += charged_us.unwrap_or(0.0) * 1e-6;
+                report.charged_qpu_s += charged_us * 1e-6;
                 progress(report);
             }
             Ok(Event::Resubmitted) => {
@@ -883,11 +884,12 @@ fn finish(
         .pointer("/timing/qpu_access_time")
         .and_then(Value::as_f64);
     journal(sh, &Record::done(call, attempt, id, &counts, charged))?;
-    settle(sh, reserved, charged.unwrap_or(reserved));
+    let charged_us = charged.unwrap_or(sh.plan.calls[call].estimated_qpu_us);
+    settle(sh, reserved, charged_us);
     let _ = tx.send(Event::Done {
         call,
         counts,
-        charged_us: charged,
+        charged_us,
     });
     Ok(())
 }

@@ -79,7 +79,8 @@ pub struct CampaignMeta {
     pub calls: u64,
     /// Estimated QPU access time of the plan, seconds.
     pub estimated_qpu_s: f64,
-    /// QPU access time charged, seconds (the sum of the answers' `qpu_access_time`); absent for
+    /// QPU access time charged, seconds: the sum of the answers' `qpu_access_time` (a call's estimate
+    /// where its answer has no timing; attempts the service lost are not included); absent for
     /// simulations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charged_qpu_s: Option<f64>,
