@@ -13,7 +13,7 @@
 //!
 //! Module map: [`grid`] (exact h grids), [`build`] (settings → plan), [`plan`] (the plan file and its
 //! accessors), [`limits`], [`cost`], [`precision`], [`accumulate`], [`virtual_qpu`], [`journal`],
-//! [`runner`], [`error`].
+//! [`runner`] (with its workers), [`error`].
 
 pub mod accumulate;
 pub mod build;
@@ -26,6 +26,7 @@ pub mod plan;
 pub mod precision;
 pub mod runner;
 pub mod virtual_qpu;
+mod worker;
 
 pub use accumulate::{sweep_meta, CallCounts, CountsError, SweepBuilder};
 pub use build::{PlanSpec, Target};
