@@ -22,7 +22,7 @@ use super::plan::{
     graph_sha256, mask_of_bytes, Call, Estimate, Gauges, Plan, PlanSolver, SolverSource, FORMAT,
     VERSION,
 };
-use crate::topology::WorkingGraph;
+use crate::topology::{Topology, WorkingGraph};
 use rand::{RngCore, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde_json::{Map, Value};
@@ -160,7 +160,7 @@ fn check_anneal(t: f64, limits: &SolverLimits) -> Result<(), PlanError> {
     Ok(())
 }
 
-fn check_reads(spec: &PlanSpec, calls: &[u32], limits: &SolverLimits) -> Result<(), PlanError> {
+fn check_reads(anneal_us: f64, calls: &[u32], limits: &SolverLimits) -> Result<(), PlanError> {
     let largest = calls.iter().copied().max().unwrap_or(0);
     let smallest = calls.iter().copied().min().unwrap_or(0);
     if let Some((lo, hi)) = limits.num_reads_range {
@@ -179,13 +179,13 @@ fn check_reads(spec: &PlanSpec, calls: &[u32], limits: &SolverLimits) -> Result<
         }
     }
     if let Some(limit_us) = limits.max_run_duration_us {
-        let per_read = spec.anneal_time_us + limits.default_readout_thermalization_us;
+        let per_read = anneal_us + limits.default_readout_thermalization_us;
         let prog = limits.default_programming_thermalization_us;
         let duration_us = per_read * f64::from(largest) + prog;
         if duration_us > limit_us {
             return Err(PlanError::RunDuration {
                 reads: largest,
-                anneal_us: spec.anneal_time_us,
+                anneal_us,
                 duration_us,
                 limit_us,
                 solver: limits.solver.clone(),
@@ -310,7 +310,7 @@ impl Plan {
         }
         check_h(&grid, target.limits)?;
         check_anneal(spec.anneal_time_us, target.limits)?;
-        check_reads(spec, &reads, target.limits)?;
+        check_reads(spec.anneal_time_us, &reads, target.limits)?;
         let parameters = parameters(spec, target.limits)?;
         let mut qubits = target.graph.qubits.clone();
         qubits.sort_unstable();
@@ -331,17 +331,7 @@ impl Plan {
         let gauges = spec
             .gauges
             .then(|| draw_gauges(spec.seed, n_positive, n_pairs, qubits.len()));
-        let mut calls = lay_out(&grid, &reads, spec.gauges, spec.blocks, n_pairs);
-        let model = &target.limits.timing;
-        for c in &mut calls {
-            c.estimated_qpu_us = model.access_time_us(&CallTiming {
-                num_qubits: qubits.len(),
-                num_reads: u64::from(c.reads),
-                annealing_time_us: Some(spec.anneal_time_us),
-                ..Default::default()
-            });
-        }
-        let estimated_qpu_s = calls.iter().map(|c| c.estimated_qpu_us).sum::<f64>() * 1e-6;
+        let calls = lay_out(&grid, &reads, spec.gauges, spec.blocks, n_pairs);
         let mut plan = Plan {
             format: FORMAT.into(),
             version: VERSION,
@@ -363,23 +353,58 @@ impl Plan {
             gauges,
             seed: spec.seed,
             estimate: Estimate {
-                timing_model: if model.from_record {
-                    "problem_timing_data".into()
-                } else {
-                    "fallback_dw_2000q_6".into()
-                },
-                qubits_per_call: target.graph.qubits.len(),
-                estimated_wall_s: wall_time_s(estimated_qpu_s, calls.len(), in_flight),
-                in_flight: in_flight.max(1),
+                timing_model: String::new(),
+                qubits_per_call: 0,
+                estimated_wall_s: 0.0,
+                in_flight: 1,
             },
             calls,
-            estimated_qpu_s,
+            estimated_qpu_s: 0.0,
             precision: None,
         };
-        let at =
-            super::precision::typical_params(target.graph.topology.family(), spec.anneal_time_us);
-        plan.precision = Some(super::precision::expected(&plan, at));
-        plan.sha256 = plan.content_sha256();
+        plan.seal(target.limits, in_flight)?;
         Ok(plan)
+    }
+
+    /// Finishes a plan whose calls are set (by [`Plan::build`], or by any other design of calls): checks
+    /// every call against the solver's limits (h range, reads range, run duration, anneal time), sets
+    /// each call's estimated QPU time, the total and the wall-time estimate for `in_flight` calls in
+    /// flight, the expected precision at the family's typical values, and the sha256.
+    pub fn seal(&mut self, limits: &SolverLimits, in_flight: usize) -> Result<(), PlanError> {
+        if self.calls.is_empty() {
+            return Err(PlanError::NoCalls);
+        }
+        let reads: Vec<u32> = self.calls.iter().map(|c| c.reads).collect();
+        check_h(&self.h, limits)?;
+        check_anneal(self.anneal_time_us, limits)?;
+        check_reads(self.anneal_time_us, &reads, limits)?;
+        let model = &limits.timing;
+        let m = self.qubits.len();
+        for c in &mut self.calls {
+            c.estimated_qpu_us = model.access_time_us(&CallTiming {
+                num_qubits: m,
+                num_reads: u64::from(c.reads),
+                annealing_time_us: Some(self.anneal_time_us),
+                ..Default::default()
+            });
+        }
+        self.estimated_qpu_s = self.calls.iter().map(|c| c.estimated_qpu_us).sum::<f64>() * 1e-6;
+        self.estimate = Estimate {
+            timing_model: if model.from_record {
+                "problem_timing_data".into()
+            } else {
+                "fallback_dw_2000q_6".into()
+            },
+            qubits_per_call: m,
+            estimated_wall_s: wall_time_s(self.estimated_qpu_s, self.calls.len(), in_flight),
+            in_flight: in_flight.max(1),
+        };
+        let family =
+            Topology::from_type_shape(&self.solver.topology.kind, &self.solver.topology.shape)?
+                .family();
+        let at = super::precision::typical_params(family, self.anneal_time_us);
+        self.precision = Some(super::precision::expected(self, at));
+        self.sha256 = self.content_sha256();
+        Ok(())
     }
 }

@@ -47,6 +47,8 @@ pub enum PlanError {
     TooManyCalls { calls: u64, max: u64 },
     #[error("the working graph has no qubits")]
     NoQubits,
+    #[error("the plan has no calls")]
+    NoCalls,
     #[error("h = {h} is outside the h_range [{lo}, {hi}] of {solver} (auto_scale is off, so h is sent as is); the largest |h| that fits is {largest}")]
     HOutOfRange {
         h: f64,

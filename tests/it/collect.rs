@@ -885,3 +885,56 @@ fn plan_and_collect_fetch_the_solver_from_sapi() {
     assert_eq!(summary["plan_sha256"], plan.sha256.as_str());
     check_invariants(&env, &plan, &out, &qubit_order(SMALL));
 }
+
+/// Any design of calls (what an optimiser will produce) is sealed against the limits and run as planned,
+/// balanced or not: every qubit gets exactly the reads its calls give it at each physical h.
+#[test]
+fn designed_plans_are_sealed_and_run_as_designed() {
+    use qasa::collect::{run_virtual, PlanSpec, SolverLimits, Target, VirtualOptions};
+    let def = qasa::server::synthetic_record(SMALL).unwrap();
+    let graph = qasa::topology::WorkingGraph::perfect(SMALL.parse().unwrap());
+    let limits = SolverLimits::from_record(&def.full);
+    let target = Target {
+        solver: def.name.clone(),
+        graph_id: None,
+        source: qasa::collect::SolverSource::Topology,
+        graph: &graph,
+        limits: &limits,
+    };
+    let spec = PlanSpec {
+        h_max: 0.2,
+        h_step: 0.1,
+        reads: 400,
+        reads_per_call: 100,
+        blocks: 4,
+        ..PlanSpec::default()
+    };
+    let built = Plan::build(&spec, &target, 4).unwrap();
+    // More reads at ±0.1 (both partners alike), and one call at -0.2 dropped (no longer balanced).
+    let mut plan = built.clone();
+    for c in &mut plan.calls {
+        if c.h.abs() == 0.1 {
+            c.reads = 250;
+        }
+    }
+    let dropped = plan.calls.iter().position(|c| c.h == -0.2).unwrap();
+    plan.calls.remove(dropped);
+    plan.seal(&limits, 4).unwrap();
+    assert_ne!(plan.sha256, built.sha256);
+    assert!(plan.estimated_qpu_s > built.estimated_qpu_s);
+    let qpu = qasa::device::VirtualQpu::new(graph.clone(), &Default::default());
+    let sweep = run_virtual(&qpu, &plan, &VirtualOptions::default(), &|_| {}).unwrap();
+    for col in 0..plan.qubits.len() {
+        let want = plan.reads_per_h(col);
+        let got: Vec<u64> = sweep
+            .counts
+            .qubit_column(col)
+            .map(|(_, r)| u64::from(r))
+            .collect();
+        assert_eq!(got, want, "column {col}");
+    }
+    // A designed call beyond the solver's num_reads_range is refused when sealed.
+    plan.calls[0].reads = 20_000;
+    let e = plan.seal(&limits, 4).unwrap_err().to_string();
+    assert!(e.contains("num_reads_range [1, 10000]"), "{e}");
+}
