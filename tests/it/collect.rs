@@ -595,7 +595,7 @@ fn kill_nine_at_random_moments_then_resume() {
     let lost = sweep.meta.campaign.unwrap().resubmitted_calls as usize;
     let (found, absent) = reconciliations(&out);
     eprintln!(
-        "kill -9: {kills} kills + {} resumes; {billed} problems billed for {} planned calls ({lost} lost by the service), {billed_reads} reads billed for {} planned; after kills {found} submissions found by label, {absent} never arrived and were resubmitted",
+        "kill -9: {kills} kills in {} runs (each a --resume of the last), then one final resume; {billed} problems billed for {} planned calls ({lost} lost by the service), {billed_reads} reads billed for {} planned; after kills {found} submissions found by label, {absent} never arrived and were resubmitted",
         runs,
         plan.calls.len(),
         plan.total_reads()
