@@ -9,6 +9,8 @@ use std::sync::{Mutex, OnceLock};
 pub const SWEEP: &str = include_str!("../schemas/sweep.schema.json");
 /// The virtual QPU truth file schema (`schemas/truth.schema.json`).
 pub const TRUTH: &str = include_str!("../schemas/truth.schema.json");
+/// The campaign plan schema (`schemas/plan.schema.json`).
+pub const PLAN: &str = include_str!("../schemas/plan.schema.json");
 /// The fit result schema (`schemas/fit.schema.json`).
 pub const FIT: &str = include_str!("../schemas/fit.schema.json");
 

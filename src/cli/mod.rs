@@ -4,11 +4,13 @@
 //! through [`output`] (checked up front, atomic, nothing left on failure) and draws progress with
 //! [`progress`].
 
+mod collect;
 mod console;
 mod convert;
 mod fit;
 mod numbers;
 mod output;
+mod plan;
 mod progress;
 mod sapi_args;
 mod serve;
@@ -34,6 +36,11 @@ struct Cli {
 enum Command {
     /// Simulate a sweep on the built-in virtual QPU (known true parameters).
     Simulate(simulate::Args),
+    /// Plan a campaign: calls, reads, h grid, QPU-time cost and expected precision, checked against the
+    /// solver's limits.
+    Plan(plan::Args),
+    /// Run a plan on a SAPI solver (Leap or `qasa serve`): journaled, resumable, within a budget.
+    Collect(collect::Args),
     /// Convert between a QASA spin_table.csv and a native sweep file.
     Convert(convert::Args),
     /// Fit every qubit of a sweep (β, b, γ, η with errors, model choice).
@@ -53,6 +60,8 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Simulate(a) => simulate::run(a),
+        Command::Plan(a) => plan::run(a),
+        Command::Collect(a) => collect::run(a),
         Command::Convert(a) => convert::run(a),
         Command::Fit(a) => fit::run(a),
         Command::Topology(a) => topology::run(a),

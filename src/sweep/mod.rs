@@ -65,6 +65,28 @@ pub struct SweepMeta {
     /// Seed used by a simulation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// The plan the sweep executed (`qasa simulate`, `qasa collect`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<CampaignMeta>,
+}
+
+/// How a sweep was collected from a plan (`collect::Plan`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CampaignMeta {
+    /// SHA-256 (hex) of the plan.
+    pub plan_sha256: String,
+    /// Calls of the plan, each counted once.
+    pub calls: u64,
+    /// Estimated QPU access time of the plan, seconds.
+    pub estimated_qpu_s: f64,
+    /// QPU access time charged, seconds: the sum of the answers' `qpu_access_time` (a call's estimate
+    /// where its answer has no timing; attempts the service lost are not included); absent for
+    /// simulations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charged_qpu_s: Option<f64>,
+    /// Calls submitted again because the service failed or lost a problem (each attempt was billed).
+    #[serde(default)]
+    pub resubmitted_calls: u64,
 }
 
 /// Topology as SAPI writes it: `{"type": "pegasus", "shape": [16]}`.
@@ -209,6 +231,7 @@ impl SweepMeta {
             finished_at: None,
             tool_version: crate::TOOL_VERSION.to_string(),
             seed: None,
+            campaign: None,
         }
     }
 }

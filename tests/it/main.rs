@@ -2,6 +2,7 @@
 //! Run one module with `cargo test --test it fit::`; the slow checks are `#[ignore]`d and run by `.ci/run`.
 
 mod cli;
+mod collect;
 mod common;
 mod device;
 mod e2e;
