@@ -12,6 +12,7 @@
 //! `model` is pure math at the bottom; `server` serves the virtual QPU over the SAPI protocol. The binary
 //! (`src/main.rs`, `src/cli/`) only parses arguments and prints.
 
+pub mod analysis;
 pub mod device;
 pub mod fit;
 pub mod model;
