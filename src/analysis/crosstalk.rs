@@ -37,8 +37,7 @@
 //! p-values are two-sided normal; a coupler is detected when its BH q-value is at most the FDR level.
 
 use super::stats::{bh_adjust, normal_two_sided};
-use crate::model::response::gauss_hermite_normal;
-use crate::model::{p_down, NoiseKind, Params};
+use crate::model::{response, NoiseKind, Order, Params};
 use crate::sweep::Sweep;
 use crate::topology::Topology;
 use rayon::prelude::*;
@@ -47,13 +46,24 @@ use serde::{Deserialize, Serialize};
 /// Default false discovery rate of the detection.
 pub const DEFAULT_FDR: f64 = 0.10;
 
-/// Per-qubit model of the call-to-call noise (aligned with the sweep's qubits).
+/// What the null variance needs to know about one qubit's call-to-call noise.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QubitNoise {
+    /// Noise kind of the fitted model.
+    pub kind: NoiseKind,
+    /// Fitted parameters (the shape of the response, hence of `m'(h)`).
+    pub params: Params,
+    /// The fit's dispersion φ = Pearson χ²/dof (how over-dispersed the counts are).
+    pub dispersion: f64,
+}
+
+/// Per-qubit call-to-call noise (aligned with the sweep's qubits).
 #[derive(Clone, Debug, Default)]
 pub struct CallNoise {
     /// Reads per call (programming cycle); `None`: every h is one call.
     pub reads_per_call: Option<f64>,
-    /// Fitted parameters and noise kind per sweep column; `None` where the fit failed or is absent.
-    pub params: Vec<Option<(NoiseKind, Params)>>,
+    /// Per sweep column; `None` where the fit failed or is absent (then no call-to-call term).
+    pub qubits: Vec<Option<QubitNoise>>,
 }
 
 /// Settings of the crosstalk analysis.
@@ -138,53 +148,60 @@ pub enum CrosstalkError {
     NoPairs,
 }
 
-/// Per-read variance of s and call-to-call variance of m at field h.
-fn qubit_moments(
-    down: u32,
-    reads: u32,
-    noise: Option<&(NoiseKind, Params)>,
-    h: f64,
-) -> (f64, f64, f64) {
-    let m = 1.0 - 2.0 * f64::from(down) / f64::from(reads);
-    let sigma2 = (1.0 - m * m).max(0.0);
-    let v = noise
-        .map_or(0.0, |(kind, p)| call_variance(*kind, p, h))
-        .min(sigma2);
-    (m, sigma2, v)
-}
-
-/// Variance of a qubit's magnetisation between calls (the noise branch fixed per call).
-pub fn call_variance(kind: NoiseKind, p: &Params, h: f64) -> f64 {
-    let m_at = |shift: f64| {
-        let q = Params::new(p.beta, p.b + shift, p.gamma, 0.0);
-        2.0 * p_down(NoiseKind::TwoPoint, &q, h) - 1.0
-    };
-    if p.eta == 0.0 {
-        return 0.0;
-    }
-    match kind {
-        NoiseKind::TwoPoint => {
-            let d = 0.5 * (m_at(p.eta) - m_at(-p.eta));
-            d * d
+/// Call-to-call variance of m at every h of the sweep for one qubit: `v_h = m'(h)² s²`, with the field
+/// noise variance per call `s²` chosen so that the implied over-dispersion matches the fit's
+/// `φ − 1 = mean_h[(r − 1) v_h / (1 − m_h²)]`.
+pub fn call_variances(
+    sweep: &Sweep,
+    iq: usize,
+    noise: &QubitNoise,
+    reads_per_call: Option<f64>,
+) -> Vec<f64> {
+    let n_h = sweep.h.len();
+    let mut slope2 = vec![0.0; n_h];
+    let (mut acc, mut points) = (0.0, 0usize);
+    for (ih, &h) in sweep.h.iter().enumerate() {
+        let (k, n) = sweep.counts.get(ih, iq);
+        if n == 0 {
+            continue;
         }
-        NoiseKind::Gaussian => {
-            let (mut s1, mut s2) = (0.0, 0.0);
-            for &(z, w) in gauss_hermite_normal() {
-                let m = m_at(p.eta * z);
-                s1 += w * m;
-                s2 += w * m * m;
-            }
-            (s2 - s1 * s1).max(0.0)
-        }
+        let r = response(noise.kind, &noise.params, h, Order::Gradient);
+        let dm = 2.0 * r.dp[1]; // ∂m/∂b = ∂m/∂h up to the γh term
+        slope2[ih] = dm * dm;
+        let m = 1.0 - 2.0 * f64::from(k) / f64::from(n);
+        let sigma2 = (1.0 - m * m).max(1e-12);
+        let calls = reads_per_call
+            .unwrap_or(f64::from(n))
+            .clamp(1.0, f64::from(n));
+        acc += (calls - 1.0) * slope2[ih] / sigma2;
+        points += 1;
     }
+    let excess = (noise.dispersion - 1.0).max(0.0);
+    if points == 0 || !(acc > 0.0) || excess == 0.0 {
+        return vec![0.0; n_h];
+    }
+    let s2 = excess * points as f64 / acc;
+    slope2.iter().map(|d| d * s2).collect()
 }
 
 struct Pooled {
+    /// Score-test sums Σ C w / V and Σ w² / V.
     num: f64,
     info: f64,
+    /// Inverse-variance sums of the log odds ratio over h values with a complete 2×2 table.
+    psi: f64,
+    psi_w: f64,
     n_h: usize,
     reads: u64,
     by_h: Vec<Option<f64>>,
+}
+
+/// Marginal and call-noise inputs of one qubit at one h.
+struct Marginal {
+    down: u32,
+    reads: u32,
+    /// Call-to-call variance of m.
+    v: f64,
 }
 
 /// The per-coupler crosstalk of a sweep with pair counts; `beta` per sweep column (for J_eff), `noise`
@@ -202,6 +219,21 @@ pub fn crosstalk(
         .filter(|&ih| config.h_max.is_none_or(|m| sweep.h[ih].abs() <= m + 1e-12))
         .collect();
     let col = |q: u32| sweep.column_of(q);
+    let v_table: Vec<Vec<f64>> = (0..sweep.qubits.len())
+        .into_par_iter()
+        .map(|iq| match noise.qubits.get(iq).copied().flatten() {
+            Some(qn) => call_variances(sweep, iq, &qn, noise.reads_per_call),
+            None => vec![0.0; sweep.h.len()],
+        })
+        .collect();
+    let marginal = |ih: usize, iq: usize| {
+        let (down, reads) = sweep.counts.get(ih, iq);
+        Marginal {
+            down,
+            reads,
+            v: v_table[iq][ih],
+        }
+    };
     let pooled: Vec<Option<Pooled>> = (0..nc)
         .into_par_iter()
         .map(|c| {
@@ -210,12 +242,21 @@ pub fn crosstalk(
             let mut acc = Pooled {
                 num: 0.0,
                 info: 0.0,
+                psi: 0.0,
+                psi_w: 0.0,
                 n_h: 0,
                 reads: 0,
                 by_h: Vec::new(),
             };
             for &ih in &hs {
-                let rho = coupler_cell(sweep, noise, ih, (c, nc), (iu, iv), &mut acc);
+                let cell = (pairs.agree[ih * nc + c], pairs.reads[ih * nc + c]);
+                let rho = add_cell(
+                    cell,
+                    &marginal(ih, iu),
+                    &marginal(ih, iv),
+                    noise.reads_per_call,
+                    &mut acc,
+                );
                 if config.per_h {
                     acc.by_h.push(rho);
                 }
@@ -232,10 +273,6 @@ pub fn crosstalk(
     for (c, acc) in pooled.into_iter().enumerate() {
         let Some(acc) = acc else { continue };
         let (u, v) = pairs.couplers[c];
-        let z = acc.num / acc.info.sqrt();
-        let k_lin = -acc.num / acc.info;
-        let se_lin = 1.0 / acc.info.sqrt();
-        let corr = k_lin.clamp(-1.0 + 1e-12, 1.0 - 1e-12) * -1.0;
         let b = match (col(u), col(v)) {
             (Some(a), Some(b)) => beta
                 .get(a)
@@ -247,24 +284,15 @@ pub fn crosstalk(
             _ => None,
         };
         let qv = q[c].unwrap_or(1.0);
-        out.push(CouplerCrosstalk {
-            u,
-            v,
-            class: topology
-                .and_then(|t| t.edge_class(u, v))
-                .map(|k| k.name().to_string()),
-            n_h: acc.n_h,
-            reads: acc.reads,
-            corr,
-            corr_se: se_lin,
-            z,
-            j_eff: b.map(|b| -corr.atanh() / b),
-            j_eff_se: b.map(|b| se_lin / (1.0 - corr * corr) / b),
-            p: p[c].unwrap_or(1.0),
-            q: qv,
-            detected: qv <= config.fdr,
-            corr_by_h: acc.by_h,
-        });
+        out.push(coupler_result(
+            (u, v),
+            &acc,
+            b,
+            p[c].unwrap_or(1.0),
+            qv,
+            config,
+            topology,
+        ));
     }
     let pv: Vec<f64> = out.iter().map(|c| c.p).collect();
     let (d, ks_p) = super::stats::ks_uniform(&pv);
@@ -280,50 +308,104 @@ pub fn crosstalk(
         n_tested: out.len(),
         n_detected: out.iter().filter(|c| c.detected).count(),
         reads_per_call: noise.reads_per_call,
-        call_noise_from_fit: noise.params.iter().any(Option::is_some),
+        call_noise_from_fit: noise.qubits.iter().any(Option::is_some),
         ks_uniform_d: d,
         ks_uniform_p: ks_p,
     };
     Ok((out, summary))
 }
 
-/// Adds one (h, coupler) cell to the pooled sums; returns ρ_h.
-fn coupler_cell(
-    sweep: &Sweep,
-    noise: &CallNoise,
-    ih: usize,
-    (c, nc): (usize, usize),
-    (iu, iv): (usize, usize),
+/// The result of one coupler from its pooled sums: the coupling K from the pooled log odds ratio when
+/// complete tables exist (exact for a pair at any strength), else from the linear score estimate.
+fn coupler_result(
+    (u, v): (u32, u32),
+    acc: &Pooled,
+    beta: Option<f64>,
+    p: f64,
+    q: f64,
+    config: &CrosstalkConfig,
+    topology: Option<&Topology>,
+) -> CouplerCrosstalk {
+    let z = acc.num / acc.info.sqrt();
+    let k_lin = (-acc.num / acc.info).clamp(-1.0 + 1e-12, 1.0 - 1e-12);
+    let se_lin = 1.0 / acc.info.sqrt();
+    let (k, k_se) = if acc.psi_w > 0.0 {
+        (-acc.psi / acc.psi_w / 4.0, 1.0 / (4.0 * acc.psi_w.sqrt()))
+    } else {
+        (k_lin.atanh(), se_lin / (1.0 - k_lin * k_lin))
+    };
+    let corr = -k.tanh();
+    CouplerCrosstalk {
+        u,
+        v,
+        class: topology
+            .and_then(|t| t.edge_class(u, v))
+            .map(|k| k.name().to_string()),
+        n_h: acc.n_h,
+        reads: acc.reads,
+        corr,
+        corr_se: k_se * (1.0 - corr * corr),
+        z,
+        j_eff: beta.map(|b| k / b),
+        j_eff_se: beta.map(|b| k_se / b),
+        p,
+        q,
+        detected: q <= config.fdr,
+        corr_by_h: acc.by_h.clone(),
+    }
+}
+
+/// Adds one (h, coupler) cell `(agree, pair reads)` to the pooled sums; returns ρ_h.
+fn add_cell(
+    (a, n): (u32, u32),
+    mu: &Marginal,
+    mv: &Marginal,
+    reads_per_call: Option<f64>,
     acc: &mut Pooled,
 ) -> Option<f64> {
-    let pairs = sweep.pairs.as_ref()?;
-    let (a, n) = (pairs.agree[ih * nc + c], pairs.reads[ih * nc + c]);
-    let (du, nu) = sweep.counts.get(ih, iu);
-    let (dv, nv) = sweep.counts.get(ih, iv);
-    if n == 0 || nu == 0 || nv == 0 {
+    if n == 0 || mu.reads == 0 || mv.reads == 0 {
         return None;
     }
-    let h = sweep.h[ih];
-    let (mu, su, vu) = qubit_moments(du, nu, noise.params.get(iu).and_then(Option::as_ref), h);
-    let (mv, sv, vv) = qubit_moments(dv, nv, noise.params.get(iv).and_then(Option::as_ref), h);
+    let m_of = |m: &Marginal| 1.0 - 2.0 * f64::from(m.down) / f64::from(m.reads);
+    let (xu, xv) = (m_of(mu), m_of(mv));
+    let (su, sv) = ((1.0 - xu * xu).max(0.0), (1.0 - xv * xv).max(0.0));
+    let (vu, vv) = (mu.v.min(su), mv.v.min(sv));
     let nf = f64::from(n);
-    let r = noise.reads_per_call.unwrap_or(nf).clamp(1.0, nf);
-    let fu = (nf / f64::from(nu)).min(1.0);
-    let fv = (nf / f64::from(nv)).min(1.0);
+    let r = reads_per_call.unwrap_or(nf).clamp(1.0, nf);
+    let fu = (nf / f64::from(mu.reads)).min(1.0);
+    let fv = (nf / f64::from(mv.reads)).min(1.0);
     let var = (su * sv
         + (r - 1.0) * vu * vv
-        + (1.0 - fu) * mv * mv * (su + (r - 1.0) * vu)
-        + (1.0 - fv) * mu * mu * (sv + (r - 1.0) * vv))
+        + (1.0 - fu) * xv * xv * (su + (r - 1.0) * vu)
+        + (1.0 - fv) * xu * xu * (sv + (r - 1.0) * vv))
         / nf;
     let w = (su - vu).max(0.0) * (sv - vv).max(0.0);
     if !(var > 0.0) || !(w > 0.0) {
         return None;
     }
-    let cval = (2.0 * f64::from(a) / nf - 1.0) - mu * mv;
+    let cval = (2.0 * f64::from(a) / nf - 1.0) - xu * xv;
     acc.num += cval * w / var;
     acc.info += w * w / var;
     acc.n_h += 1;
     acc.reads += u64::from(n);
+    if n == mu.reads && n == mv.reads {
+        // Complete 2×2 table: both down = (d_u + d_v − disagree)/2.
+        let (du, dv) = (i64::from(mu.down), i64::from(mv.down));
+        let both_down = (du + dv - (i64::from(n) - i64::from(a))) / 2;
+        let cells = [
+            both_down,
+            i64::from(a) - both_down,
+            du - both_down,
+            dv - both_down,
+        ];
+        if cells.iter().all(|&x| x > 0) {
+            let [dd, uu, du_, ud] = cells.map(|x| x as f64);
+            let psi = (dd * uu / (du_ * ud)).ln();
+            let w_psi = 1.0 / (1.0 / dd + 1.0 / uu + 1.0 / du_ + 1.0 / ud);
+            acc.psi += psi * w_psi;
+            acc.psi_w += w_psi;
+        }
+    }
     Some(cval / (su * sv).sqrt())
 }
 
@@ -332,16 +414,80 @@ mod tests {
     use super::*;
 
     #[test]
-    fn call_variance_of_the_two_point_model() {
-        // b = γ = 0 at h = 0: m(±η) = ±tanh(βη), so v = tanh²(βη).
-        let p = Params::new(6.0, 0.0, 0.0, 0.01);
-        let v = call_variance(NoiseKind::TwoPoint, &p, 0.0);
-        assert!((v - (0.06f64).tanh().powi(2)).abs() < 1e-15);
-        assert_eq!(
-            call_variance(NoiseKind::TwoPoint, &Params::new(6.0, 0.0, 0.0, 0.0), 0.0),
-            0.0
-        );
-        let g = call_variance(NoiseKind::Gaussian, &p, 0.0);
-        assert!((g / v - 1.0).abs() < 0.02, "{g} vs {v}");
+    fn log_odds_recovers_a_strong_coupling_from_an_exact_table() {
+        // P(s_u, s_v) ∝ exp(-K s_u s_v) with K = 0.6 and no fields, 10^6 reads in expectation.
+        let k: f64 = 0.6;
+        let (same, diff) = ((-k).exp(), k.exp());
+        let z = 2.0 * (same + diff);
+        let n = 1_000_000.0;
+        let dd = (n * same / z).round() as u32;
+        let du = (n * diff / z).round() as u32;
+        let reads = 2 * dd + 2 * du;
+        let m = Marginal {
+            down: dd + du,
+            reads,
+            v: 0.0,
+        };
+        let mut acc = Pooled {
+            num: 0.0,
+            info: 0.0,
+            psi: 0.0,
+            psi_w: 0.0,
+            n_h: 0,
+            reads: 0,
+            by_h: Vec::new(),
+        };
+        let rho = add_cell((2 * dd, reads), &m, &m, None, &mut acc).unwrap();
+        assert!((rho + k.tanh()).abs() < 1e-5, "ρ = -tanh K at m = 0: {rho}");
+        let cfg = CrosstalkConfig::default();
+        let r = coupler_result((1, 2), &acc, Some(6.0), 0.0, 0.0, &cfg, None);
+        assert!((r.j_eff.unwrap() - k / 6.0).abs() < 1e-5, "{:?}", r.j_eff);
+        assert!((r.corr + k.tanh()).abs() < 1e-5);
+        assert!(r.z < -100.0, "J > 0: anti-aligned, negative correlation");
+    }
+
+    #[test]
+    fn call_variances_reproduce_the_dispersion() {
+        use crate::sweep::{CountMatrix, SweepMeta, SweepSource};
+        let h: Vec<f64> = (-4..=4).map(|i| f64::from(i) * 0.05).collect();
+        let params = Params::new(6.0, 0.0, 0.0, 0.01);
+        let mut counts = CountMatrix::zeros(h.len(), 1);
+        for (i, &x) in h.iter().enumerate() {
+            counts.down[i] =
+                (1e4 * crate::model::p_down(NoiseKind::TwoPoint, &params, x)).round() as u32;
+            counts.reads[i] = 10_000;
+        }
+        let sweep = Sweep {
+            meta: SweepMeta::new(SweepSource::Simulated),
+            h: h.clone(),
+            qubits: vec![0],
+            counts,
+            blocks: Vec::new(),
+            pairs: None,
+        };
+        let qn = QubitNoise {
+            kind: NoiseKind::TwoPoint,
+            params,
+            dispersion: 3.0,
+        };
+        let v = call_variances(&sweep, 0, &qn, Some(1000.0));
+        let implied: f64 = h
+            .iter()
+            .enumerate()
+            .map(|(i, _)| {
+                let m = 1.0 - 2.0 * f64::from(sweep.counts.down[i]) / 1e4;
+                999.0 * v[i] / (1.0 - m * m)
+            })
+            .sum::<f64>()
+            / h.len() as f64;
+        assert!((implied - 2.0).abs() < 1e-9, "{implied}");
+        assert!(v[4] > v[0], "largest at the transition");
+        let none = QubitNoise {
+            dispersion: 0.9,
+            ..qn
+        };
+        assert!(call_variances(&sweep, 0, &none, Some(1000.0))
+            .iter()
+            .all(|&x| x == 0.0));
     }
 }

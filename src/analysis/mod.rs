@@ -424,16 +424,19 @@ fn quantity_columns(
 fn crosstalk_inputs(sweep: &Sweep, inputs: &[QubitInput]) -> (Vec<Option<f64>>, CallNoise) {
     let by_id: std::collections::HashMap<u32, &QubitInput> =
         inputs.iter().map(|q| (q.qubit, q)).collect();
-    let params: Vec<Option<(crate::model::NoiseKind, crate::model::Params)>> = sweep
+    let qubits: Vec<Option<crosstalk::QubitNoise>> = sweep
         .qubits
         .iter()
         .map(|id| {
-            by_id
-                .get(id)
-                .and_then(|q| q.params.map(|p| (q.model.noise(), p)))
+            let q = by_id.get(id)?;
+            Some(crosstalk::QubitNoise {
+                kind: q.model.noise(),
+                params: q.params?,
+                dispersion: q.dispersion.unwrap_or(1.0),
+            })
         })
         .collect();
-    let beta = params.iter().map(|p| p.map(|(_, p)| p.beta)).collect();
+    let beta = qubits.iter().map(|n| n.map(|n| n.params.beta)).collect();
     let reads_per_call = sweep
         .meta
         .parameters
@@ -444,7 +447,7 @@ fn crosstalk_inputs(sweep: &Sweep, inputs: &[QubitInput]) -> (Vec<Option<f64>>, 
         beta,
         CallNoise {
             reads_per_call,
-            params,
+            qubits,
         },
     )
 }

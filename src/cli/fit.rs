@@ -9,8 +9,12 @@ use std::path::{Path, PathBuf};
 
 #[derive(ClapArgs, Debug)]
 pub struct Args {
-    /// Input sweep: native *.sweep.json[.gz] or a QASA spin_table.csv (recognised by content).
+    /// Input sweep: native *.sweep.json[.gz], a QASA spin_table.csv or a dimod sample set file (recognised
+    /// by content).
     input: PathBuf,
+    /// Hardware graph of a dimod file's qubits (recorded in the fit's metadata for the analysis).
+    #[command(flatten)]
+    graph: super::graph_args::GraphArgs,
     /// Output fit file (JSON).
     #[arg(long, short, default_value = "fit.json")]
     out: PathBuf,
@@ -80,7 +84,8 @@ pub fn run(args: Args) -> Result<()> {
         },
         progress: !args.quiet,
     };
-    let sweep = qasa::sweep::read_sweep(&args.input)?;
+    let graph = args.graph.load()?;
+    let sweep = qasa::sweep::read_sweep_with_graph(&args.input, graph.as_ref())?;
     let res = fit::fit_sweep(&sweep, &cfg)
         .with_context(|| format!("cannot fit {}", args.input.display()))?;
     let mut w = create(&args.out)?;

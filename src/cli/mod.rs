@@ -1,8 +1,12 @@
 //! Command line: argument parsing and glue only; the only place that prints or exits.
 //! Exit codes: 0 ok, 1 failure (one line `error: ...` on stderr), 2 usage error.
 
+mod analyze;
+mod compare;
 mod convert;
 mod fit;
+mod graph_args;
+mod local_output;
 mod progress;
 mod sapi_args;
 mod serve;
@@ -32,6 +36,10 @@ enum Command {
     Convert(convert::Args),
     /// Fit every qubit of a sweep (β, b, γ, η with errors, model choice).
     Fit(fit::Args),
+    /// Analyse a fit: scores, flags, pooled temperature, correlations, spatial maps, crosstalk.
+    Analyze(analyze::Args),
+    /// Compare two fits of the same chip: per-qubit drift with significance.
+    Compare(compare::Args),
     /// Hardware graphs: edge lists, layouts, solver working graphs.
     Topology(topology::Args),
     /// List the solvers SAPI offers (name, topology, working/total qubits, status, load).
@@ -56,6 +64,8 @@ pub fn main() -> ExitCode {
         Command::Simulate(a) => simulate::run(a),
         Command::Convert(a) => convert::run(a),
         Command::Fit(a) => fit::run(a),
+        Command::Analyze(a) => analyze::run(a),
+        Command::Compare(a) => compare::run(a),
         Command::Topology(a) => topology::run(a),
         Command::Solvers(a) => solvers::run(&a),
         Command::Serve(a) => serve::run(a),
