@@ -49,33 +49,30 @@ pub fn from_slice(
 }
 
 /// The top-level `"type"` of a JSON object, found without building the document (`None` if absent or
-/// not a string, or the bytes are not a JSON object).
+/// not a string). A document cut short after its `"type"` still tells, so that a truncated sample set file
+/// is reported as one.
 pub fn top_level_type(bytes: &[u8]) -> Option<String> {
-    struct V;
-    impl<'de> Visitor<'de> for V {
-        type Value = Option<String>;
+    struct V<'a>(&'a std::cell::RefCell<Option<String>>);
+    impl<'de> Visitor<'de> for V<'_> {
+        type Value = ();
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("a JSON object")
         }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<String>, A::Error> {
-            let mut found = None;
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
             while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                if key == "type" && found.is_none() {
-                    found = map
-                        .next_value::<serde_json::Value>()?
-                        .as_str()
-                        .map(str::to_string);
+                if key == "type" && self.0.borrow().is_none() {
+                    let v = map.next_value::<serde_json::Value>()?;
+                    *self.0.borrow_mut() = v.as_str().map(str::to_string);
                 } else {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
-            Ok(found)
+            Ok(())
         }
     }
-    serde_json::Deserializer::from_slice(bytes)
-        .deserialize_map(V)
-        .ok()
-        .flatten()
+    let found = std::cell::RefCell::new(None);
+    let _ = serde_json::Deserializer::from_slice(bytes).deserialize_map(V(&found));
+    found.into_inner()
 }
 
 /// One sample set reduced to bit columns.
