@@ -16,12 +16,15 @@
 //! V_h = [σ_u² σ_v² + (r − 1) v_u v_v + (1 − f_u) m_v² (σ_u² + (r − 1) v_u) + (1 − f_v) m_u² (σ_v² + (r − 1) v_v)] / n
 //! ```
 //!
-//! `σ² = 1 − m²` is the per-read variance; `v` the variance of a qubit's magnetisation between programming
-//! cycles from quasi-static field noise (the fit's η or σ: `v = ((m(h; b+η) − m(h; b−η))/2)²` for the
-//! two-point model; physics.md §3.5), `r` the reads per call, so reads of one call share their noise draw;
-//! `f = n / N` the share of the qubit's reads at h that are pair reads (pairs recorded only in calls where
-//! both qubits saw the same physical field use marginals from more reads than the pair). Without a fit or
-//! with η = 0, `v = 0`; without a recorded call size, one call per h (the conservative choice).
+//! `σ² = 1 − m²` is the per-read variance, `r` the reads per call (reads of one call share the call's
+//! quasi-static field-noise draw, physics.md §3.5), `v` the variance of a qubit's magnetisation between
+//! calls, and `f = n / N` the share of the qubit's reads at h that are pair reads (pairs recorded only in
+//! calls where both qubits saw the same physical field use marginals from more reads than the pair).
+//! Field noise of variance s² per call moves m by `m'(h) δ`, so `v_h = m'(h)² s²`; s² is set per qubit so
+//! that the implied over-dispersion matches the fit's measured one,
+//! `φ − 1 = mean_h[(r − 1) v_h / σ_h²]` (`m'` from the fitted response). This uses the precisely
+//! measured dispersion rather than the often unresolved η. Without a fit or with φ ≤ 1, `v = 0`; without a
+//! recorded call size, one call per h (conservative).
 //!
 //! **Pooling.** A small coupling K (energy `K s_u s_v` in units of the thermal scale; J > 0 favours
 //! anti-alignment, D-Wave's sign convention) gives `C_h ≈ −K w_h` with `w_h = (σ_u² − v_u)(σ_v² − v_v)`. The
@@ -32,8 +35,12 @@
 //! K̂ = −Σ_h (C_h w_h / V_h) / Σ_h (w_h² / V_h),   se(K̂) = 1 / sqrt(Σ_h w_h² / V_h)
 //! ```
 //!
-//! `corr = −K̂` is the correlation coefficient the pair would show at m = 0 (where `ρ = −tanh K` exactly),
-//! and `J_eff = −atanh(corr)/β` with `β = sqrt(β_u β_v)` from the fit (physics.md §5), in h units.
+//! The coupling itself: where the pair's 2×2 table is complete (pair reads = each qubit's reads, as with
+//! raw reads or ungauged pair counts), K̂ comes from the inverse-variance pooled log odds ratio,
+//! `ln(n₋₋ n₊₊ / (n₋₊ n₊₋)) = −4K` (exact for an Ising pair at any strength and field); otherwise from the
+//! score estimate, `K̂ = atanh(−Σ C w/V / Σ w²/V)`. `corr = −tanh K̂` is the correlation the pair shows at
+//! m = 0 and `J_eff = −atanh(corr)/β = K̂/β` with `β = sqrt(β_u β_v)` from the fit (physics.md §5), in h
+//! units.
 //! p-values are two-sided normal; a coupler is detected when its BH q-value is at most the FDR level.
 
 use super::stats::{bh_adjust, normal_two_sided};
@@ -99,7 +106,7 @@ pub struct CouplerCrosstalk {
     pub n_h: usize,
     /// Pair reads over those h values.
     pub reads: u64,
-    /// Pooled correlation coefficient at m = 0 (dimensionless, −1..1): `−K̂`.
+    /// Pooled correlation coefficient at m = 0 (dimensionless, −1..1): `−tanh K̂`.
     pub corr: f64,
     /// Its standard error under independence.
     pub corr_se: f64,
@@ -133,7 +140,7 @@ pub struct CrosstalkSummary {
     pub n_detected: usize,
     /// Reads per call assumed in the null variance (`None`: one call per h).
     pub reads_per_call: Option<f64>,
-    /// Whether the call-to-call noise term used fitted η (true when a fit was given).
+    /// Whether the call-to-call noise term used the fit (its dispersion and response shape).
     pub call_noise_from_fit: bool,
     /// Kolmogorov–Smirnov distance of the p-values from uniform and its p-value (a check of the null
     /// when few couplers are coupled).
@@ -177,7 +184,7 @@ pub fn call_variances(
         points += 1;
     }
     let excess = (noise.dispersion - 1.0).max(0.0);
-    if points == 0 || !(acc > 0.0) || excess == 0.0 {
+    if points == 0 || acc.is_nan() || acc <= 0.0 || excess == 0.0 {
         return vec![0.0; n_h];
     }
     let s2 = excess * points as f64 / acc;
@@ -380,7 +387,7 @@ fn add_cell(
         + (1.0 - fv) * xu * xu * (sv + (r - 1.0) * vv))
         / nf;
     let w = (su - vu).max(0.0) * (sv - vv).max(0.0);
-    if !(var > 0.0) || !(w > 0.0) {
+    if var.is_nan() || var <= 0.0 || w.is_nan() || w <= 0.0 {
         return None;
     }
     let cval = (2.0 * f64::from(a) / nf - 1.0) - xu * xv;

@@ -206,7 +206,7 @@ fn invert_sub(m: &[[f64; 4]; 4], idx: &[usize]) -> Option<Vec<Vec<f64>>> {
     }
     for c in 0..n {
         let piv = (c..n).max_by(|&x, &y| a[x][c].abs().total_cmp(&a[y][c].abs()))?;
-        if !(a[piv][c].abs() > 1e-300) {
+        if a[piv][c].is_nan() || a[piv][c].abs() <= 1e-300 {
             return None;
         }
         a.swap(c, piv);

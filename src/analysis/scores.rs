@@ -167,7 +167,7 @@ pub fn propagate(
     for p in Param::ALL {
         let i = p.index();
         let s = cov[i][i].max(0.0).sqrt();
-        if !(s > 0.0) || q.estimates[i].is_none() {
+        if s.is_nan() || s <= 0.0 || q.estimates[i].is_none() {
             continue;
         }
         se[i] = s;

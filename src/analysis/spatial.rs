@@ -213,7 +213,7 @@ pub fn spatial_stats(
         class_edges[e.2 as usize] += 1;
     }
     out.neighbours = neighbour_correlations(&edges, &x, class_edges);
-    if n < 3 || edges.is_empty() || !(ss > 0.0) {
+    if n < 3 || edges.is_empty() || ss.is_nan() || ss <= 0.0 {
         return out;
     }
     let nf = n as f64;

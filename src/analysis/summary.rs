@@ -94,7 +94,7 @@ impl Distribution {
     pub fn outlier_z(&self, x: f64) -> Option<f64> {
         let (m, mad) = (self.median?, self.mad?);
         let scale = MAD_TO_SD * mad;
-        if !(scale > 0.0) || !x.is_finite() {
+        if scale.is_nan() || scale <= 0.0 || !x.is_finite() {
             return None;
         }
         let z = (x - m) / scale;

@@ -15,7 +15,8 @@ counts are known exactly from the same draws (written beside them as `*.expected
 * `list_binary.json`: the same fields as BINARY samples (x = (1 + s)/2), packed;
 * `pair_correlated.json`: qubits 0 and 4 (a coupler) always agree, the others independent, h = 0.
 
-CI regenerates them into a temporary folder and checks that they are identical to the committed ones.
+CI writes them afresh into a temporary folder with the installed dimod and runs the reader tests on them
+(`QASA_DIMOD_FIXTURES=DIR cargo test --test it analysis::dimod`).
 """
 
 import json
