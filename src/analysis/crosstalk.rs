@@ -22,9 +22,10 @@
 //! calls where both qubits saw the same physical field use marginals from more reads than the pair).
 //! Field noise of variance s² per call moves m by `m'(h) δ`, so `v_h = m'(h)² s²`; s² is set per qubit so
 //! that the implied over-dispersion matches the fit's measured one,
-//! `φ − 1 = mean_h[(r − 1) v_h / σ_h²]` (`m'` from the fitted response). This uses the precisely
-//! measured dispersion rather than the often unresolved η. Without a fit or with φ ≤ 1, `v = 0`; without a
-//! recorded call size, one call per h (conservative).
+//! `φ − 1 = mean_h[(r − 1) v_h / σ_h²]` (`m'` from the fitted response), then shrunk towards the chip
+//! median with a weight of 10 degrees of freedom against the fit's own (a dispersion from a few h values is
+//! noisy). This uses the measured dispersion rather than the often unresolved η. Without a fit or with
+//! φ ≤ 1, `v = 0`; without a recorded call size, one call per h (conservative).
 //!
 //! **Pooling.** A small coupling K (energy `K s_u s_v` in units of the thermal scale; J > 0 favours
 //! anti-alignment, D-Wave's sign convention) gives `C_h ≈ −K w_h` with `w_h = (σ_u² − v_u)(σ_v² − v_v)`. The
@@ -62,6 +63,8 @@ pub struct QubitNoise {
     pub params: Params,
     /// The fit's dispersion φ = Pearson χ²/dof (how over-dispersed the counts are).
     pub dispersion: f64,
+    /// Degrees of freedom of φ (h values with reads − fitted parameters).
+    pub dof: f64,
 }
 
 /// Per-qubit call-to-call noise (aligned with the sweep's qubits).
@@ -155,15 +158,18 @@ pub enum CrosstalkError {
     NoPairs,
 }
 
-/// Call-to-call variance of m at every h of the sweep for one qubit: `v_h = m'(h)² s²`, with the field
-/// noise variance per call `s²` chosen so that the implied over-dispersion matches the fit's
-/// `φ − 1 = mean_h[(r − 1) v_h / (1 − m_h²)]`.
-pub fn call_variances(
+/// Weight, in degrees of freedom, of the chip median field-noise variance in each qubit's estimate.
+pub const NOISE_PRIOR_DOF: f64 = 10.0;
+
+/// The shape `m'(h)²` of one qubit's call-to-call variance at every h, and its unscaled estimate of the
+/// field noise variance per call, `s² = (φ − 1) / mean_h[(r − 1) m'(h)² / σ_h²]` (`None` without excess
+/// dispersion or slope).
+pub fn noise_shape(
     sweep: &Sweep,
     iq: usize,
     noise: &QubitNoise,
     reads_per_call: Option<f64>,
-) -> Vec<f64> {
+) -> (Vec<f64>, Option<f64>) {
     let n_h = sweep.h.len();
     let mut slope2 = vec![0.0; n_h];
     let (mut acc, mut points) = (0.0, 0usize);
@@ -184,11 +190,49 @@ pub fn call_variances(
         points += 1;
     }
     let excess = (noise.dispersion - 1.0).max(0.0);
-    if points == 0 || acc.is_nan() || acc <= 0.0 || excess == 0.0 {
-        return vec![0.0; n_h];
+    if points == 0 || acc.is_nan() || acc <= 0.0 {
+        return (slope2, None);
     }
-    let s2 = excess * points as f64 / acc;
-    slope2.iter().map(|d| d * s2).collect()
+    (slope2, Some(excess * points as f64 / acc))
+}
+
+/// Call-to-call variances `v_h = m'(h)² s²` of every sweep column. Each qubit's s² is shrunk towards the
+/// chip median, `(dof s²_q + D s²_med)/(dof + D)` with D = [`NOISE_PRIOR_DOF`]: a dispersion from few h
+/// values is too noisy to set one qubit's null variance alone.
+pub fn call_variance_table(sweep: &Sweep, noise: &CallNoise) -> Vec<Vec<f64>> {
+    let shapes: Vec<Option<(Vec<f64>, Option<f64>, f64)>> = (0..sweep.qubits.len())
+        .into_par_iter()
+        .map(|iq| {
+            let qn = noise.qubits.get(iq).copied().flatten()?;
+            let (shape, s2) = noise_shape(sweep, iq, &qn, noise.reads_per_call);
+            Some((shape, s2, qn.dof.max(0.0)))
+        })
+        .collect();
+    let s2_med = super::stats::median(shapes.iter().flatten().filter_map(|s| s.1)).unwrap_or(0.0);
+    shapes
+        .into_iter()
+        .map(|s| match s {
+            Some((shape, Some(s2), dof)) => {
+                let shrunk = (dof * s2 + NOISE_PRIOR_DOF * s2_med) / (dof + NOISE_PRIOR_DOF);
+                shape.iter().map(|d| d * shrunk).collect()
+            }
+            Some((shape, None, _)) => vec![0.0; shape.len()],
+            None => vec![0.0; sweep.h.len()],
+        })
+        .collect()
+}
+
+/// Call-to-call variance of m at every h for one qubit on its own (no shrinkage).
+pub fn call_variances(
+    sweep: &Sweep,
+    iq: usize,
+    noise: &QubitNoise,
+    reads_per_call: Option<f64>,
+) -> Vec<f64> {
+    match noise_shape(sweep, iq, noise, reads_per_call) {
+        (shape, Some(s2)) => shape.iter().map(|d| d * s2).collect(),
+        (shape, None) => vec![0.0; shape.len()],
+    }
 }
 
 struct Pooled {
@@ -226,13 +270,7 @@ pub fn crosstalk(
         .filter(|&ih| config.h_max.is_none_or(|m| sweep.h[ih].abs() <= m + 1e-12))
         .collect();
     let col = |q: u32| sweep.column_of(q);
-    let v_table: Vec<Vec<f64>> = (0..sweep.qubits.len())
-        .into_par_iter()
-        .map(|iq| match noise.qubits.get(iq).copied().flatten() {
-            Some(qn) => call_variances(sweep, iq, &qn, noise.reads_per_call),
-            None => vec![0.0; sweep.h.len()],
-        })
-        .collect();
+    let v_table = call_variance_table(sweep, noise);
     let marginal = |ih: usize, iq: usize| {
         let (down, reads) = sweep.counts.get(ih, iq);
         Marginal {
@@ -475,6 +513,7 @@ mod tests {
         let qn = QubitNoise {
             kind: NoiseKind::TwoPoint,
             params,
+            dof: 6.0,
             dispersion: 3.0,
         };
         let v = call_variances(&sweep, 0, &qn, Some(1000.0));

@@ -433,6 +433,7 @@ fn crosstalk_inputs(sweep: &Sweep, inputs: &[QubitInput]) -> (Vec<Option<f64>>, 
                 kind: q.model.noise(),
                 params: q.params?,
                 dispersion: q.dispersion.unwrap_or(1.0),
+                dof: q.n_points.saturating_sub(q.model.n_params()) as f64,
             })
         })
         .collect();

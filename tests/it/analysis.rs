@@ -404,12 +404,17 @@ fn permutation_p_values_are_uniform_without_structure() {
 
 /// A full Advantage chip with `planted` couplings of |J| = 0.05 on a matching (random signs), sampled at
 /// 7 h values near 0 with 2·10^4 reads each (issue 12 §4), fitted and analysed.
-fn crosstalk_run(planted_fraction: f64, seed: u64) -> (analysis::Analysis, Vec<(u32, u32)>) {
+fn crosstalk_run(
+    planted_fraction: f64,
+    seed: u64,
+    noise: qasa::device::NoiseModel,
+) -> (analysis::Analysis, Vec<(u32, u32)>) {
     let g = graph("advantage");
     let mut truth = qasa::device::truth::generate(
         &g,
         &DeviceConfig {
             seed,
+            noise,
             ..DeviceConfig::default()
         },
     );
@@ -460,52 +465,60 @@ fn crosstalk_run(planted_fraction: f64, seed: u64) -> (analysis::Analysis, Vec<(
     )
 }
 
+/// AUC, recall and FDP of one planted run.
+fn crosstalk_scores(seed: u64, noise: qasa::device::NoiseModel) -> (f64, f64, f64) {
+    let (a, planted) = crosstalk_run(0.02, seed, noise);
+    let set: std::collections::HashSet<(u32, u32)> = planted.iter().copied().collect();
+    let xt = a.crosstalk.as_ref().unwrap();
+    let (pos, neg): (Vec<&analysis::CouplerCrosstalk>, Vec<_>) =
+        xt.iter().partition(|c| set.contains(&(c.u, c.v)));
+    let score = |v: &[&analysis::CouplerCrosstalk]| v.iter().map(|c| c.z.abs()).collect::<Vec<_>>();
+    let area = auc(&score(&pos), &score(&neg));
+    let tp = pos.iter().filter(|c| c.detected).count();
+    let fp = neg.iter().filter(|c| c.detected).count();
+    let recall = tp as f64 / planted.len() as f64;
+    let fdp = fp as f64 / (tp + fp).max(1) as f64;
+    // J_eff against the planted ±0.05 (the sign of the correlation tells which).
+    let err: Vec<f64> = pos
+        .iter()
+        .filter_map(|c| c.j_eff.map(|j| j - if c.corr < 0.0 { 0.05 } else { -0.05 }))
+        .collect();
+    let bias = err.iter().sum::<f64>() / err.len().max(1) as f64;
+    println!(
+        "{noise:?} seed {seed}: planted {} of {} couplers, AUC {area:.5}, recall {recall:.4}, detected {}, false {fp}, FDP {fdp:.4}, mean J_eff − J {bias:+.4}",
+        planted.len(),
+        xt.len(),
+        tp + fp
+    );
+    (area, recall, fdp)
+}
+
 #[test]
 #[ignore = "full chip; run by .ci/run in release"]
 fn crosstalk_targets_full_chip() {
-    let mut fdps = Vec::new();
-    for seed in [1u64, 2, 3] {
-        let (a, planted) = crosstalk_run(0.02, seed);
-        let set: std::collections::HashSet<(u32, u32)> = planted.iter().copied().collect();
-        let xt = a.crosstalk.as_ref().unwrap();
-        let (pos, neg): (Vec<&analysis::CouplerCrosstalk>, Vec<_>) =
-            xt.iter().partition(|c| set.contains(&(c.u, c.v)));
-        let score =
-            |v: &[&analysis::CouplerCrosstalk]| v.iter().map(|c| c.z.abs()).collect::<Vec<_>>();
-        let area = auc(&score(&pos), &score(&neg));
-        let tp = pos.iter().filter(|c| c.detected).count();
-        let fp = neg.iter().filter(|c| c.detected).count();
-        let recall = tp as f64 / planted.len() as f64;
-        let fdp = fp as f64 / (tp + fp).max(1) as f64;
-        let jerr: Vec<f64> = pos
-            .iter()
-            .filter_map(|c| c.j_eff)
-            .zip(pos.iter())
-            .map(|(j, c)| {
-                let sign = if c.corr < 0.0 { 1.0 } else { -1.0 };
-                j - sign * 0.05
-            })
-            .collect();
-        let jbias = jerr.iter().sum::<f64>() / jerr.len().max(1) as f64;
-        println!(
-            "seed {seed}: planted {} of {} couplers, AUC {area:.5}, recall {recall:.4}, detected {}, false {fp}, FDP {fdp:.4}, mean J_eff error {jbias:+.4}",
-            planted.len(),
-            xt.len(),
-            tp + fp
-        );
-        assert!(area >= 0.99, "AUC {area}");
-        assert!(recall >= 0.9, "recall {recall}");
-        fdps.push(fdp);
+    // BH controls the expected FDP at π0·q = 9.8 %; one run's FDP scatters by about ±1 %. With per-call
+    // field noise (the default device, 2 calls per h) the null variance is estimated from each qubit's
+    // dispersion, which adds about 1 %; per-read noise shows the test with an exact null.
+    use qasa::device::NoiseModel;
+    for (noise, max_mean_fdp) in [(NoiseModel::CallTwoPoint, 0.12), (NoiseModel::Read, 0.105)] {
+        let mut fdps = Vec::new();
+        for seed in [1u64, 2, 3] {
+            let (area, recall, fdp) = crosstalk_scores(seed, noise);
+            assert!(area >= 0.99, "AUC {area}");
+            assert!(recall >= 0.9, "recall {recall}");
+            assert!(fdp <= 0.15, "FDP {fdp}");
+            fdps.push(fdp);
+        }
+        let mean = fdps.iter().sum::<f64>() / fdps.len() as f64;
+        println!("{noise:?}: mean FDP {mean:.4} (nominal 0.10)");
+        assert!(mean <= max_mean_fdp, "{noise:?}: mean FDP {mean}");
     }
-    let mean = fdps.iter().sum::<f64>() / fdps.len() as f64;
-    println!("mean FDP {mean:.4} (nominal 0.10)");
-    assert!(mean <= 0.10, "mean FDP {mean}");
 }
 
 #[test]
 #[ignore = "full chip; run by .ci/run in release"]
 fn crosstalk_null_is_uniform_full_chip() {
-    let (a, planted) = crosstalk_run(0.0, 11);
+    let (a, planted) = crosstalk_run(0.0, 11, qasa::device::NoiseModel::CallTwoPoint);
     assert!(planted.is_empty());
     let xt = a.crosstalk.as_ref().unwrap();
     let p: Vec<f64> = xt.iter().map(|c| c.p).collect();
