@@ -1,6 +1,8 @@
 //! Drift between two fits of the same chip (another day, another anneal time, another machine): per qubit
 //! and parameter the difference `d = θ_B − θ_A` with combined standard error `sqrt(se_A² + se_B²)`
-//! (independent runs), `z = d / se`, a two-sided normal p-value, and Benjamini–Hochberg control over every
+//! (independent runs), `z = d / se`, a two-sided p-value (normal; Student t with Welch–Satterthwaite degrees
+//! of freedom when an SE comes from a bootstrap over B blocks, which estimates it with B − 1), and
+//! Benjamini–Hochberg control over every
 //! (qubit, parameter) test of the comparison. A qubit has changed when any of its parameters is detected.
 //! Qubits present in one run only, or failed in one, are listed, not dropped.
 //!
@@ -8,8 +10,8 @@
 //! half-width on a bound). Differences of γ and η near their bound are not normal; their tests are
 //! conservative there because the profile half-width is wide.
 
-use super::input::{estimate, Estimate};
-use super::stats::{bh_adjust, median, normal_two_sided};
+use super::input::{estimate, Estimate, SeSource};
+use super::stats::{bh_adjust, median, normal_two_sided, t_two_sided};
 use crate::fit::FitResult;
 use crate::model::Param;
 use serde::{Deserialize, Serialize};
@@ -90,20 +92,40 @@ pub struct Drift {
     pub qubits: Vec<QubitDrift>,
 }
 
-fn diff(a: Estimate, b: Estimate) -> ParamDrift {
+/// Degrees of freedom of an SE: a bootstrap over B blocks estimates it with B − 1; the others are
+/// treated as known.
+fn se_dof(e: &Estimate, blocks: usize) -> f64 {
+    match e.se_source {
+        Some(SeSource::Bootstrap) if blocks >= 2 => (blocks - 1) as f64,
+        _ => f64::INFINITY,
+    }
+}
+
+fn diff(a: Estimate, b: Estimate, blocks: (usize, usize)) -> ParamDrift {
     let se =
         a.se.zip(b.se)
             .map(|(x, y)| (x * x + y * y).sqrt())
             .filter(|s| *s > 0.0);
     let d = b.value - a.value;
     let z = se.map(|s| d / s);
+    // Welch–Satterthwaite degrees of freedom of the combined SE; Student t when finite.
+    let (va, vb) = (a.se.unwrap_or(0.0).powi(2), b.se.unwrap_or(0.0).powi(2));
+    let (da, db) = (se_dof(&a, blocks.0), se_dof(&b, blocks.1));
+    let dof = (va + vb).powi(2) / (va * va / da + vb * vb / db);
+    let p = z.map(|z| {
+        if dof.is_finite() && dof > 0.0 {
+            t_two_sided(z, dof)
+        } else {
+            normal_two_sided(z)
+        }
+    });
     ParamDrift {
         a: a.value,
         b: b.value,
         diff: d,
         se,
         z,
-        p: z.map(normal_two_sided),
+        p,
         q: None,
         changed: false,
     }
@@ -143,7 +165,8 @@ pub fn compare(a: &FitResult, b: &FitResult, labels: (&str, &str), fdr: f64) -> 
         if fa || fb {
             continue;
         }
-        let d = |p: Param| Some(diff(estimate(qa, p)?, estimate(qb, p)?));
+        let blocks = (a.meta.n_calls, b.meta.n_calls);
+        let d = |p: Param| Some(diff(estimate(qa, p)?, estimate(qb, p)?, blocks));
         out.qubits.push(QubitDrift {
             spin: *spin,
             beta: d(Param::Beta),

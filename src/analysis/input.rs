@@ -16,6 +16,19 @@
 use crate::fit::{FitStatus, QubitFit};
 use crate::model::{fisher_information, Model, NoiseKind, Param, Params};
 
+/// Where a standard error comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeSource {
+    /// Block bootstrap over calls (its precision depends on the number of blocks).
+    Bootstrap,
+    /// Binomial SE × sqrt(dispersion).
+    Scaled,
+    /// Binomial SE from the observed information.
+    Binomial,
+    /// Half-width of the 95 % profile interval / 1.96.
+    Profile,
+}
+
 /// One parameter of one qubit.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Estimate {
@@ -23,6 +36,8 @@ pub struct Estimate {
     pub value: f64,
     /// Standard error (see the module docs for which one), same unit as the value.
     pub se: Option<f64>,
+    /// Which standard error `se` is.
+    pub se_source: Option<SeSource>,
     /// 95 % interval, same unit.
     pub lo: Option<f64>,
     pub hi: Option<f64>,
@@ -77,16 +92,25 @@ pub fn estimate(q: &QubitFit, p: Param) -> Option<Estimate> {
         _ => None,
     };
     let over = q.dispersion.is_some_and(|d| d > 1.0);
+    let tag = |v: Option<f64>, s: SeSource| v.map(|v| (v, s));
+    let boot = tag(boot, SeSource::Bootstrap);
+    let profile_half = tag(profile_half, SeSource::Profile);
     let se = if on_bound {
         boot.or(profile_half)
     } else {
-        boot.or(if over { scaled } else { None })
-            .or(binomial)
-            .or(profile_half)
+        boot.or(if over {
+            tag(scaled, SeSource::Scaled)
+        } else {
+            None
+        })
+        .or(tag(binomial, SeSource::Binomial))
+        .or(profile_half)
     };
+    let se = se.filter(|(s, _)| s.is_finite() && *s >= 0.0);
     Some(Estimate {
         value,
-        se: se.filter(|s| s.is_finite() && *s >= 0.0),
+        se: se.map(|x| x.0),
+        se_source: se.map(|x| x.1),
         lo,
         hi,
     })

@@ -556,7 +556,13 @@ fn drift_run(
         bootstrap,
         ..FitConfig::default()
     };
-    let a = fit_sweep(&simulate(&qpu, &plan(1.0, 0.025, reads, 31)), &cfg).unwrap();
+    // 50 per-call blocks when bootstrapping: the SE of a 10-block bootstrap is itself too uncertain.
+    let plan = |seed| SimulationPlan {
+        blocks: if bootstrap > 0 { 50 } else { 10 },
+        reads_per_call: if bootstrap > 0 { 1000 } else { 10_000 },
+        ..plan(1.0, 0.025, reads, seed)
+    };
+    let a = fit_sweep(&simulate(&qpu, &plan(31)), &cfg).unwrap();
     let mut truth = qpu.truth().clone();
     let mut idx: Vec<usize> = (0..truth.qubits.len()).collect();
     idx.shuffle(&mut Pcg64Mcg::seed_from_u64(77));
@@ -567,10 +573,7 @@ fn drift_run(
     }
     shifted.sort_unstable();
     let b = fit_sweep(
-        &simulate(
-            &VirtualQpu::with_truth(g, truth),
-            &plan(1.0, 0.025, reads, 32),
-        ),
+        &simulate(&VirtualQpu::with_truth(g, truth), &plan(32)),
         &cfg,
     )
     .unwrap();
@@ -600,7 +603,8 @@ fn drift_finds_a_planted_beta_shift() {
 #[test]
 #[ignore = "full chip; run by .ci/run in release"]
 fn drift_target_full_chip() {
-    // The default device: per-call field noise (over-dispersed counts), block-bootstrap errors.
+    // The default device (per-call field noise, over-dispersed counts), 81 h × 10^6 reads in calls of 1000
+    // reads, block-bootstrap errors (100 replicates over 50 blocks).
     let (d, shifted) = drift_run(
         "advantage",
         &DeviceConfig::default(),
@@ -608,19 +612,46 @@ fn drift_target_full_chip() {
         1_000_000,
         100,
     );
-    let (recall, false_alarms) = drift_scores(&d, &shifted);
-    let beta = &d.summary[0];
+    let (any_recall, any_false) = drift_scores(&d, &shifted);
+    let mut beta_recall = 0.0;
+    let mut beta_false = 0;
+    for (k, name) in ["beta", "b", "gamma", "eta"].iter().enumerate() {
+        let of = |q: &&analysis::QubitDrift| [&q.beta, &q.b, &q.gamma, &q.eta][k].clone();
+        let unshifted: Vec<analysis::ParamDrift> = d
+            .qubits
+            .iter()
+            .filter(|q| !shifted.contains(&q.spin))
+            .filter_map(|q| of(&q))
+            .collect();
+        let zs: Vec<f64> = unshifted.iter().filter_map(|x| x.z).collect();
+        let rms = (zs.iter().map(|z| z * z).sum::<f64>() / zs.len().max(1) as f64).sqrt();
+        let alarms = unshifted.iter().filter(|x| x.changed).count();
+        let found = d
+            .qubits
+            .iter()
+            .filter(|q| shifted.contains(&q.spin))
+            .filter(|q| of(q).is_some_and(|x| x.changed))
+            .count();
+        println!(
+            "  {name}: rms z on unshifted qubits {rms:.3}, false alarms {alarms} of {}, changed among shifted {found} of {}",
+            zs.len(),
+            shifted.len()
+        );
+        if k == 0 {
+            beta_recall = found as f64 / shifted.len() as f64;
+            beta_false = alarms;
+        }
+    }
     println!(
-        "drift: {} qubits compared, {} with β × 1.02, recall {recall:.4}, false alarms {false_alarms} ({} changed in all; median Δβ {:+.5})",
+        "drift: {} qubits compared, {} with β × 1.02: β recall {beta_recall:.4}, β false alarms {beta_false}; any parameter: recall {any_recall:.4}, false alarms {any_false}; median Δβ {:+.5}",
         d.n_compared,
         shifted.len(),
-        d.changed.len(),
-        beta.median_diff.unwrap_or(f64::NAN)
+        d.summary[0].median_diff.unwrap_or(f64::NAN)
     );
-    assert!(recall >= 0.9, "recall {recall}");
+    assert!(beta_recall >= 0.9, "β recall {beta_recall}");
     assert!(
-        false_alarms as f64 <= 0.01 * d.n_compared as f64,
-        "{false_alarms} false alarms"
+        beta_false as f64 <= 0.005 * d.n_compared as f64,
+        "{beta_false} β false alarms"
     );
 }
 
