@@ -200,7 +200,9 @@ pub fn noise_shape(
 /// chip median, `(dof s²_q + D s²_med)/(dof + D)` with D = [`NOISE_PRIOR_DOF`]: a dispersion from few h
 /// values is too noisy to set one qubit's null variance alone.
 pub fn call_variance_table(sweep: &Sweep, noise: &CallNoise) -> Vec<Vec<f64>> {
-    let shapes: Vec<Option<(Vec<f64>, Option<f64>, f64)>> = (0..sweep.qubits.len())
+    /// Shape m'(h)², unscaled s², and the dof of the qubit's dispersion.
+    type Shape = (Vec<f64>, Option<f64>, f64);
+    let shapes: Vec<Option<Shape>> = (0..sweep.qubits.len())
         .into_par_iter()
         .map(|iq| {
             let qn = noise.qubits.get(iq).copied().flatten()?;
