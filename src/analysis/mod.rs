@@ -47,6 +47,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Quantities with spatial statistics: the parameters and the fidelity.
+pub const SPATIAL_QUANTITIES: [&str; 5] = ["beta", "b", "gamma", "eta", "fidelity"];
+
 /// `format` of the analysis file.
 pub const FORMAT: &str = "qasa-analysis";
 /// Version of the analysis file.
@@ -141,7 +144,7 @@ pub struct Analysis {
     /// `fast_effective_temperature`-style pooled estimate (needs the sweep).
     pub pooled_temperature: Option<PooledTemperature>,
     pub correlations: Correlations,
-    /// Keyed by quantity (`beta`, `b`, `gamma`, `eta`, and the scores); empty without a graph.
+    /// Keyed by quantity (`beta`, `b`, `gamma`, `eta`, `fidelity`); empty without a graph.
     pub spatial: BTreeMap<String, SpatialStats>,
     /// Per-qubit values with coordinates, fit order.
     pub maps: Vec<MapPoint>,
@@ -314,7 +317,11 @@ pub fn analyze(
     let mut spatial = BTreeMap::new();
     match &sgraph {
         Some(g) => {
-            for (k, (name, values)) in columns.iter().enumerate() {
+            // The parameters and the fidelity (the other scores are functions of the parameters).
+            let spatial_columns = columns
+                .iter()
+                .filter(|(name, _)| SPATIAL_QUANTITIES.contains(&name.as_str()));
+            for (k, (name, values)) in spatial_columns.enumerate() {
                 let seed = config.seed ^ ((k as u64 + 1) << 40);
                 spatial.insert(name.clone(), spatial::spatial_stats(g, values, config.permutations, seed));
             }
