@@ -28,42 +28,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 
-TOKEN = "interop-token"
-
-
-def fail(msg):
-    print(f"FAIL: {msg}", file=sys.stderr)
-    sys.exit(1)
-
-
-class Served:
-    """A `qasa serve` subprocess; `url` is the SAPI base URL from its first stdout line."""
-
-    def __init__(self, binary, args):
-        cmd = [binary, "serve", "--port", "0", "--token", TOKEN] + args
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = [None]
-
-        def read():
-            line[0] = self.proc.stdout.readline()
-
-        t = threading.Thread(target=read, daemon=True)
-        t.start()
-        t.join(120)
-        first = (line[0] or "").strip()
-        if not first.startswith("listening on "):
-            self.proc.kill()
-            fail(f"`{' '.join(cmd)}` did not print 'listening on URL' (got {first!r})")
-        self.url = first[len("listening on "):]
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_official_client import TOKEN, Served, fail  # noqa: E402  (the same `qasa serve` harness)
 
 
 def run(cmd):

@@ -237,6 +237,7 @@ pub fn call_variances(
     }
 }
 
+#[derive(Default)]
 struct Pooled {
     /// Score-test sums Σ C w / V and Σ w² / V.
     num: f64,
@@ -286,15 +287,7 @@ pub fn crosstalk(
         .map(|c| {
             let (qu, qv) = pairs.couplers[c];
             let (iu, iv) = (col(qu)?, col(qv)?);
-            let mut acc = Pooled {
-                num: 0.0,
-                info: 0.0,
-                psi: 0.0,
-                psi_w: 0.0,
-                n_h: 0,
-                reads: 0,
-                by_h: Vec::new(),
-            };
+            let mut acc = Pooled::default();
             for &ih in &hs {
                 let cell = (pairs.agree[ih * nc + c], pairs.reads[ih * nc + c]);
                 let rho = add_cell(
@@ -475,15 +468,7 @@ mod tests {
             reads,
             v: 0.0,
         };
-        let mut acc = Pooled {
-            num: 0.0,
-            info: 0.0,
-            psi: 0.0,
-            psi_w: 0.0,
-            n_h: 0,
-            reads: 0,
-            by_h: Vec::new(),
-        };
+        let mut acc = Pooled::default();
         let rho = add_cell((2 * dd, reads), &m, &m, None, &mut acc).unwrap();
         assert!((rho + k.tanh()).abs() < 1e-5, "ρ = -tanh K at m = 0: {rho}");
         let cfg = CrosstalkConfig::default();

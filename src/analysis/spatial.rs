@@ -120,6 +120,22 @@ pub struct CoordinateTest {
     pub effect: Option<f64>,
 }
 
+impl CoordinateTest {
+    /// A test with no result yet (too few values).
+    fn untested(coordinate: &str, test: &str) -> Self {
+        CoordinateTest {
+            coordinate: coordinate.into(),
+            test: test.into(),
+            statistic: None,
+            df1: None,
+            df2: None,
+            p: None,
+            q: None,
+            effect: None,
+        }
+    }
+}
+
 /// Spatial statistics of one quantity.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SpatialStats {
@@ -335,16 +351,7 @@ fn groups(
 }
 
 fn welch(a: &[f64], b: &[f64]) -> CoordinateTest {
-    let mut t = CoordinateTest {
-        coordinate: "orientation".into(),
-        test: "welch_t".into(),
-        statistic: None,
-        df1: None,
-        df2: None,
-        p: None,
-        q: None,
-        effect: None,
-    };
+    let mut t = CoordinateTest::untested("orientation", "welch_t");
     let (na, nb) = (a.len() as f64, b.len() as f64);
     if a.len() < 2 || b.len() < 2 {
         return t;
@@ -366,16 +373,7 @@ fn welch(a: &[f64], b: &[f64]) -> CoordinateTest {
 }
 
 fn anova(name: &str, groups: &[(u32, Vec<f64>)], slope: bool) -> CoordinateTest {
-    let mut t = CoordinateTest {
-        coordinate: name.into(),
-        test: "anova_f".into(),
-        statistic: None,
-        df1: None,
-        df2: None,
-        p: None,
-        q: None,
-        effect: None,
-    };
+    let mut t = CoordinateTest::untested(name, "anova_f");
     let all: Vec<f64> = groups.iter().flat_map(|g| g.1.iter().copied()).collect();
     let (n, k) = (all.len(), groups.len());
     if k < 2 || n <= k {
