@@ -37,9 +37,9 @@ pub fn from_slice(
     graph: Option<&WorkingGraph>,
 ) -> Result<Sweep, SweepError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let calls = de
-        .deserialize_any(FileVisitor)
-        .map_err(|e| SweepError::invalid(path, format!("not a dimod sample set file: {e}")))?;
+    let calls = de.deserialize_any(FileVisitor).map_err(|e| {
+        SweepError::invalid(path, format!("cannot read this dimod sample set file: {e}"))
+    })?;
     de.end().map_err(|e| {
         SweepError::invalid(path, format!("trailing data after the JSON document: {e}"))
     })?;

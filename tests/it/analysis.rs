@@ -310,6 +310,22 @@ fn planted_structure_is_found_and_shuffled_truth_shows_none() {
     };
     let a = analysis::analyze(&f, Some(&sweep), Some(&g), &cfg).unwrap();
     // The device's smooth fields in β and b make Moran's I significant (physics.md §4).
+    let show = |label: &str, a: &analysis::Analysis| {
+        for p in ["beta", "b", "gamma", "eta", "fidelity"] {
+            let s = &a.spatial[p];
+            let f = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.4}"));
+            println!(
+                "{label} {p}: Moran's I {} (p {}), Geary's C {} (p {}), orientation effect {} (p {})",
+                f(s.morans_i),
+                f(s.morans_p),
+                f(s.gearys_c),
+                f(s.gearys_p),
+                f(s.coordinates[0].effect),
+                s.coordinates[0].p.map_or("-".into(), |x| format!("{x:.2e}"))
+            );
+        }
+    };
+    show("planted", &a);
     for p in ["beta", "b"] {
         let s = &a.spatial[p];
         assert!(
@@ -361,6 +377,7 @@ fn planted_structure_is_found_and_shuffled_truth_shows_none() {
     let sweep = simulate(&null, &plan(1.0, 0.05, 100_000, 8));
     let f = fit(&sweep);
     let a = analysis::analyze(&f, Some(&sweep), Some(&g), &cfg).unwrap();
+    show("shuffled", &a);
     for p in ["beta", "b", "gamma", "eta"] {
         let s = &a.spatial[p];
         assert!(s.morans_p.unwrap() > 0.001, "{p}: {s:?}");
@@ -392,6 +409,7 @@ fn permutation_p_values_are_uniform_without_structure() {
         let (d, ks_p) = analysis::stats::ks_uniform(p);
         assert!(ks_p > 0.01 && d < 0.1, "{name}: D = {d}, p = {ks_p}");
         let small = p.iter().filter(|&&x| x <= 0.05).count();
+        println!("{name}: 300 replicates of iid values on C(6,6,4), KS D = {d:.4} (p = {ks_p:.3}), {small} with p ≤ 0.05");
         assert!(
             (5..=30).contains(&small),
             "{name}: {small} of 300 at p ≤ 0.05"
@@ -779,7 +797,7 @@ fn malformed_dimod_files_give_one_line_errors() {
         (
             "trunc.json",
             good[..good.len() / 2].to_string(),
-            "not a dimod sample set file",
+            "cannot read this dimod sample set file",
         ),
         (
             "list.json",
