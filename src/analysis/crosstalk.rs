@@ -156,6 +156,8 @@ pub struct CrosstalkSummary {
 pub enum CrosstalkError {
     #[error("the sweep has no pair counts: record them (`qasa simulate --pairs`, raw reads, or a dimod file with --topology) to analyse crosstalk")]
     NoPairs,
+    #[error("the sweep is inconsistent: {0}")]
+    InvalidSweep(String),
 }
 
 /// Weight, in degrees of freedom, of the chip median field-noise variance in each qubit's estimate.
@@ -268,6 +270,7 @@ pub fn crosstalk(
     config: &CrosstalkConfig,
 ) -> Result<(Vec<CouplerCrosstalk>, CrosstalkSummary), CrosstalkError> {
     let pairs = sweep.pairs.as_ref().ok_or(CrosstalkError::NoPairs)?;
+    crate::sweep::check(sweep).map_err(CrosstalkError::InvalidSweep)?;
     let nc = pairs.couplers.len();
     let hs: Vec<usize> = (0..sweep.h.len())
         .filter(|&ih| config.h_max.is_none_or(|m| sweep.h[ih].abs() <= m + 1e-12))

@@ -91,13 +91,14 @@ fn score(cells: &[Cell], beta: f64) -> (f64, f64) {
     (u, i)
 }
 
-/// The pooled estimate from a sweep (`None` when no cell with 0 < |h| ≤ h_max has reads, or the counts
-/// do not determine β, e.g. every read agrees with the field).
+/// The pooled estimate from a sweep (`None` when the sweep is inconsistent, no cell with 0 < |h| ≤ h_max
+/// has reads, or the counts do not determine β, e.g. every read agrees with the field).
 pub fn pooled_temperature(
     sweep: &Sweep,
     h_max: f64,
     per_qubit_beta: &[Option<f64>],
 ) -> Option<PooledTemperature> {
+    crate::sweep::check(sweep).ok()?;
     let cells = cells(sweep, h_max);
     if cells.is_empty() {
         return None;
