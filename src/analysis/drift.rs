@@ -7,8 +7,9 @@
 //! Qubits present in one run only, or failed in one, are listed, not dropped.
 //!
 //! The SEs come from [`super::input::estimate`] (bootstrap, dispersion-scaled or binomial; the profile
-//! half-width on a bound). Differences of γ and η near their bound are not normal; their tests are
-//! conservative there because the profile half-width is wide.
+//! half-width on a bound). Differences of γ and η are not normal when either run has the parameter within
+//! two standard errors of its bound at 0: there the difference is reported without a test (`z`, `p`
+//! absent).
 
 use super::input::{estimate, Estimate, SeSource};
 use super::stats::{bh_adjust, median, normal_two_sided, t_two_sided};
@@ -101,6 +102,11 @@ fn se_dof(e: &Estimate, blocks: usize) -> f64 {
     }
 }
 
+/// Within two standard errors of 0 (or without an SE).
+fn near_bound(e: &Estimate) -> bool {
+    e.se.is_none_or(|s| e.value.abs() < 2.0 * s)
+}
+
 fn diff(a: Estimate, b: Estimate, blocks: (usize, usize)) -> ParamDrift {
     let se =
         a.se.zip(b.se)
@@ -166,7 +172,15 @@ pub fn compare(a: &FitResult, b: &FitResult, labels: (&str, &str), fdr: f64) -> 
             continue;
         }
         let blocks = (a.meta.n_calls, b.meta.n_calls);
-        let d = |p: Param| Some(diff(estimate(qa, p)?, estimate(qb, p)?, blocks));
+        let d = |p: Param| {
+            let (ea, eb) = (estimate(qa, p)?, estimate(qb, p)?);
+            let mut out = diff(ea, eb, blocks);
+            if matches!(p, Param::Gamma | Param::Eta) && (near_bound(&ea) || near_bound(&eb)) {
+                // Not normal within two SEs of the bound: reported, not tested.
+                (out.z, out.p) = (None, None);
+            }
+            Some(out)
+        };
         out.qubits.push(QubitDrift {
             spin: *spin,
             beta: d(Param::Beta),
