@@ -4,10 +4,13 @@
 //! through [`output`] (checked up front, atomic, nothing left on failure) and draws progress with
 //! [`progress`].
 
+mod analyze;
 mod collect;
+mod compare;
 mod console;
 mod convert;
 mod fit;
+mod graph_args;
 mod numbers;
 mod output;
 mod plan;
@@ -45,6 +48,10 @@ enum Command {
     Convert(convert::Args),
     /// Fit every qubit of a sweep (β, b, γ, η with errors, model choice).
     Fit(fit::Args),
+    /// Analyse a fit: scores, flags, pooled temperature, correlations, spatial maps, crosstalk.
+    Analyze(analyze::Args),
+    /// Compare two fits of the same chip: per-qubit drift with significance.
+    Compare(compare::Args),
     /// Hardware graphs: edge lists, layouts, solver working graphs.
     Topology(topology::Args),
     /// List the solvers SAPI offers (name, topology, working/total qubits, status, load).
@@ -64,6 +71,8 @@ pub fn main() -> ExitCode {
         Command::Collect(a) => collect::run(a),
         Command::Convert(a) => convert::run(a),
         Command::Fit(a) => fit::run(a),
+        Command::Analyze(a) => analyze::run(a),
+        Command::Compare(a) => compare::run(a),
         Command::Topology(a) => topology::run(a),
         Command::Solvers(a) => solvers::run(&a),
         Command::Serve(a) => serve::run(a),

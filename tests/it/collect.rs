@@ -306,7 +306,11 @@ fn grids_are_exact_and_h_max_is_never_exceeded() {
     let mut c = env.qasa();
     c.args(["plan", "--topology", SMALL, "--h-values", "0.1,0.3,-0.1"]);
     let o = run(c);
-    assert_eq!(o.status.code(), Some(2), "a plan the flags cannot make is a usage error");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a plan the flags cannot make is a usage error"
+    );
     assert!(
         stderr(&o).contains("0.3 is listed but -0.3 is not"),
         "{}",
