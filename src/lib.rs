@@ -3,10 +3,10 @@
 //! The crate follows the data flow of `docs/design.md`, one module per stage, dependencies one way:
 //!
 //! ```text
-//! topology ─┐
-//!           ├─ device (virtual QPU) ─┐
-//! sapi ─────┴────────────────────────┼─> sweep (counts in the physical frame)
-//! recorded files (QASA csv) ─────────┘        └─> fit (per-qubit MLE, errors, model choice)
+//! topology ─┬─ device (virtual QPU) ─┐
+//!           │                        ├─ collect (plan, run) ─┐
+//! sapi ─────┴────────────────────────┘                       ├─> sweep (counts, physical frame)
+//! recorded files (QASA csv) ─────────────────────────────────┘      └─> fit (per-qubit MLE, errors)
 //! ```
 //!
 //! `model` is pure math at the bottom; `server` serves the virtual QPU over the SAPI protocol. The binary
@@ -14,7 +14,9 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod analysis;
 pub mod atomic_file;
+pub mod collect;
 pub mod device;
 pub mod fit;
 pub mod model;

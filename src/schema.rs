@@ -9,10 +9,14 @@ use std::sync::{Mutex, OnceLock};
 pub const SWEEP: &str = include_str!("../schemas/sweep.schema.json");
 /// The virtual QPU truth file schema (`schemas/truth.schema.json`).
 pub const TRUTH: &str = include_str!("../schemas/truth.schema.json");
+/// The campaign plan schema (`schemas/plan.schema.json`).
+pub const PLAN: &str = include_str!("../schemas/plan.schema.json");
 /// The fit result schema (`schemas/fit.schema.json`).
 pub const FIT: &str = include_str!("../schemas/fit.schema.json");
 /// The report file schema (`schemas/report.schema.json`).
 pub const REPORT: &str = include_str!("../schemas/report.schema.json");
+/// The analysis file schema (`schemas/analysis.schema.json`).
+pub const ANALYSIS: &str = include_str!("../schemas/analysis.schema.json");
 
 /// A schema violation: where in the document and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -73,6 +73,10 @@ pub struct Args {
     /// Answer the first status poll of every problem with 429 + Retry-After.
     #[arg(long)]
     fail_first_poll: bool,
+    /// Take the solvers offline once this many problems were accepted (later submissions are refused with
+    /// "solver is offline").
+    #[arg(long, value_name = "N")]
+    offline_after: Option<u64>,
     /// Simulated QPU time per problem, ms (problems stay IN_PROGRESS this long).
     #[arg(long, default_value_t = 0, value_name = "MS", value_parser = whole::<u64>)]
     solve_time_ms: u64,
@@ -124,6 +128,7 @@ pub fn run(a: Args) -> Result<()> {
             drop_before: a.drop_before,
             problem_fail_rate: a.problem_fail_rate,
             fail_first_poll: a.fail_first_poll,
+            offline_after: a.offline_after,
         },
         ledger: a.ledger,
         strict_accept: a.strict_accept,

@@ -3,14 +3,15 @@
 //!
 //! - [`truth`]: true (β, b, γ, η) per qubit with spatial structure, outliers, readout error, crosstalk;
 //! - [`qpu`]: one programming cycle at a time, per-read spins or counts, in the physical frame;
-//! - [`simulate`]: a whole sweep with complementary gauge pairs and per-call blocks.
+//!
+//! Whole sweeps are plans ([`crate::collect::Plan`]) run on the device by [`crate::collect::run_virtual`];
+//! the names below keep the short way (settings → sweep) where callers have always found it.
 
 pub mod qpu;
-pub mod simulate;
 pub mod truth;
 
+pub use crate::collect::{simulate, PlanError, PlanSpec as SimulationPlan};
 pub use qpu::{RawSamples, VirtualQpu};
-pub use simulate::{simulate, PlanError, SimulationPlan};
 pub use truth::{DeviceConfig, NoiseModel, QubitTruth, Truth};
 
 /// Writes a truth file (pretty JSON) atomically (temporary file + rename).

@@ -3,18 +3,16 @@
 use super::model::{Caveat, FitCounts, ModelInfo, Protocol, Provenance};
 use super::stats::median;
 use crate::fit::{FitResult, FitWarning};
-use crate::sweep::{Sweep, SweepSource};
+use crate::sweep::Sweep;
 
 /// Where the data came from.
 pub fn provenance(sweep: &Sweep, fit: &FitResult, inputs: &[String]) -> Provenance {
     let m = &sweep.meta;
     Provenance {
-        source: match m.source {
-            SweepSource::Simulated => "simulated",
-            SweepSource::Collected => "collected",
-            SweepSource::QasaCsv => "qasa_csv",
-        }
-        .into(),
+        source: serde_json::to_value(&m.source)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
         solver: m.solver.clone(),
         graph_id: m.graph_id.clone(),
         topology: m

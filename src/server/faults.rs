@@ -28,6 +28,9 @@ pub struct FaultConfig {
     pub problem_fail_rate: f64,
     /// Answer the first status poll (`GET problems/?id=`) that lists a problem with 429 + `Retry-After`.
     pub fail_first_poll: bool,
+    /// The solvers go offline once this many problems were accepted: later submissions get the item error
+    /// "solver is offline" and the solver views say `OFFLINE`.
+    pub offline_after: Option<u64>,
 }
 
 impl Default for FaultConfig {
@@ -41,6 +44,7 @@ impl Default for FaultConfig {
             drop_before: false,
             problem_fail_rate: 0.0,
             fail_first_poll: false,
+            offline_after: None,
         }
     }
 }
@@ -83,6 +87,11 @@ impl FaultConfig {
             return RequestFault::Drop;
         }
         RequestFault::None
+    }
+
+    /// Whether the solvers are offline after `accepted` problems.
+    pub fn offline(&self, accepted: u64) -> bool {
+        self.offline_after.is_some_and(|n| accepted >= n)
     }
 
     /// Whether the `index`-th accepted problem fails.

@@ -198,7 +198,7 @@ fn solvers_list(state: &State, req: &Request) -> Outcome {
     let list: Vec<Value> = state
         .solvers
         .iter()
-        .map(|s| s.record.view(filter))
+        .map(|s| with_status(state, s.record.view(filter)))
         .collect();
     Ok(cached(req, Resource::SolverList, &neg, &Value::Array(list)))
 }
@@ -219,8 +219,19 @@ fn solver_one(state: &State, req: &Request, name: &str) -> Outcome {
         req,
         Resource::Solver,
         &neg,
-        &s.record.view(req.query_value("filter")),
+        &with_status(state, s.record.view(req.query_value("filter"))),
     ))
+}
+
+/// A solver view with `status: OFFLINE` once the server's solvers went offline (fault injection).
+fn with_status(state: &State, mut view: Value) -> Value {
+    let accepted = state.counters.problems_accepted.load(Ordering::SeqCst);
+    if state.config.faults.offline(accepted) {
+        if let Some(s) = view.get_mut("status") {
+            *s = Value::from("OFFLINE");
+        }
+    }
+    view
 }
 
 // ---------------------------------------------------------------- submit
@@ -345,6 +356,11 @@ fn submit(state: &State, req: &Request) -> Outcome {
 fn accept(state: &State, a: submit::Accepted) -> Result<String, String> {
     let mut g = state.store.lock();
     let index = g.next_index;
+    if state.config.faults.offline(index) {
+        return Err(
+            "solver is offline (qasa serve --offline-after): not accepting problems".into(),
+        );
+    }
     let id = problem_id(state.config.seed, index);
     let submitted_on = now_iso();
     if let Some(ledger) = &state.ledger {

@@ -63,6 +63,7 @@ fn synth(
             finished_at: None,
             tool_version: qasa::TOOL_VERSION.to_string(),
             seed: Some(seed),
+            campaign: None,
         },
         h: h.to_vec(),
         qubits: (0..nq as u32).collect(),
@@ -797,7 +798,7 @@ fn recovers_the_virtual_qpu_truth() {
         },
     );
     let plan = SimulationPlan {
-        blocks: 20,
+        blocks: 10,
         seed: 8,
         ..SimulationPlan::default()
     };

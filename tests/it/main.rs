@@ -1,7 +1,9 @@
 //! The integration tests: one binary (one link of reqwest, rustls and rayon), one module per stage.
 //! Run one module with `cargo test --test it fit::`; the slow checks are `#[ignore]`d and run by `.ci/run`.
 
+mod analysis;
 mod cli;
+mod collect;
 mod common;
 mod device;
 mod e2e;
