@@ -9,6 +9,7 @@ use super::progress::Progress;
 use super::usage;
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
+use qasa::analysis::{self, Analysis, AnalysisConfig};
 use qasa::atomic_file::AtomicDir;
 use qasa::fit::{self, FitConfig, FitResult};
 use qasa::report::{self, render, Report, ReportInput};
@@ -25,6 +26,9 @@ pub struct Args {
     /// The fit of that sweep (fit.json from `qasa fit`); fitted here when not given.
     #[arg(long, value_name = "FILE")]
     fit: Option<PathBuf>,
+    /// The analysis of that fit (analysis.json from `qasa analyze`); analysed here when not given.
+    #[arg(long, value_name = "FILE", requires = "fit")]
+    analysis: Option<PathBuf>,
     /// Another fit of the same chip to compare with (drift maps).
     #[arg(long, value_name = "FILE")]
     compare: Option<PathBuf>,
@@ -73,6 +77,27 @@ pub fn read_fit(path: &Path) -> Result<FitResult> {
         )
     })?;
     serde_json::from_value(doc).with_context(|| format!("{}: not a qasa fit file", path.display()))
+}
+
+/// Reads and validates an analysis file.
+pub fn read_analysis(path: &Path) -> Result<Analysis> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "{}: not valid JSON; is it an analysis.json from `qasa analyze`?",
+            path.display()
+        )
+    })?;
+    qasa::schema::validate(qasa::schema::ANALYSIS, &doc).map_err(|v| {
+        anyhow::anyhow!(
+            "{}: not a qasa analysis file: at {}: {}",
+            path.display(),
+            v.json_path,
+            v.reason
+        )
+    })?;
+    serde_json::from_value(doc)
+        .with_context(|| format!("{}: not a qasa analysis file", path.display()))
 }
 
 /// Fits a sweep with the default settings, drawing progress.
@@ -154,15 +179,16 @@ pub fn run(args: Args) -> Result<()> {
     let mut files = Outputs::new();
     let mut inputs: Vec<&Path> = vec![&args.sweep];
     inputs.extend(args.fit.as_deref());
+    inputs.extend(args.analysis.as_deref());
     inputs.extend(args.compare.as_deref());
     inputs.extend(args.solver_file.as_deref());
     for i in &inputs {
         files.input(i);
     }
     check_report_dir(&mut files, &args.out, &inputs)?;
-    let topology = match (&args.topology, &args.solver_file) {
-        (Some(t), _) => Some(*t),
-        (None, Some(f)) => Some(WorkingGraph::from_solver_file(f)?.topology),
+    let graph = match (&args.topology, &args.solver_file) {
+        (Some(t), _) => Some(WorkingGraph::perfect(*t)),
+        (None, Some(f)) => Some(WorkingGraph::from_solver_file(f)?),
         _ => None,
     };
     let sweep = qasa::sweep::read_sweep(&args.sweep)?;
@@ -170,6 +196,25 @@ pub fn run(args: Args) -> Result<()> {
         Some(f) => read_fit(f)?,
         None => fit_with_progress(&sweep, args.quiet)
             .with_context(|| format!("cannot fit {}", args.sweep.display()))?,
+    };
+    let analysis = match &args.analysis {
+        Some(f) => read_analysis(f)?,
+        None => {
+            // The report's own check names the mismatch of a fit and a sweep first.
+            report::check_same_chip(&fit, &sweep).with_context(|| context(&args))?;
+            if !args.quiet {
+                console::note(
+                    "analysis: scores, flags, correlations, spatial statistics, crosstalk",
+                );
+            }
+            analysis::analyze(
+                &fit,
+                Some(&sweep),
+                graph.as_ref(),
+                &AnalysisConfig::default(),
+            )
+            .with_context(|| context(&args))?
+        }
     };
     let compare = match &args.compare {
         Some(f) => Some((read_fit(f)?, f.display().to_string())),
@@ -179,8 +224,9 @@ pub fn run(args: Args) -> Result<()> {
     let input = ReportInput {
         sweep: &sweep,
         fit: &fit,
+        analysis: &analysis,
         compare: compare.as_ref().map(|(f, l)| (f, l.clone())),
-        topology,
+        topology: graph.as_ref().map(|g| g.topology),
         inputs: inputs.iter().map(|p| name(p)).collect(),
         generated_at: Some(
             humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
@@ -197,6 +243,18 @@ pub fn run(args: Args) -> Result<()> {
     let rendered = render::folder(&report).context("cannot render the report")?;
     let written = write_folder(&rendered, &args.out)?;
     print_written(&written, &report, args.json)
+}
+
+/// What failed, for error messages.
+fn context(args: &Args) -> String {
+    match &args.fit {
+        Some(f) => format!(
+            "cannot report {} with {}",
+            args.sweep.display(),
+            f.display()
+        ),
+        None => format!("cannot report {}", args.sweep.display()),
+    }
 }
 
 /// Prints where the report is.

@@ -6,18 +6,20 @@ use super::curves::{self, Pick};
 use super::methods::methods;
 use super::model::*;
 use super::provenance::{fit_counts, model_info, protocol, provenance};
-use super::stats::{histogram, median, median_se, quantile, sorted};
-use super::ReportError;
-use crate::fit::{FitResult, QubitFit};
-use crate::model::Param;
+use super::{crosstalk, drift, sections, ReportError};
+use crate::analysis::Analysis;
+use crate::fit::FitResult;
 use crate::sweep::Sweep;
 use crate::topology::Topology;
+use std::collections::HashMap;
 
 /// What a report is made from.
 #[derive(Clone, Debug)]
 pub struct ReportInput<'a> {
     pub sweep: &'a Sweep,
     pub fit: &'a FitResult,
+    /// The analysis of that fit (with the sweep).
+    pub analysis: &'a Analysis,
     /// Another fit of the same chip (run A) to compare this one (run B) with, and its label.
     pub compare: Option<(&'a FitResult, String)>,
     /// Hardware graph of the maps; default: the topology the sweep names.
@@ -118,38 +120,6 @@ pub fn check_same_chip(fit: &FitResult, sweep: &Sweep) -> Result<(), ReportError
     Ok(())
 }
 
-fn param_values(fit: &FitResult, p: Param) -> Vec<f64> {
-    fit.qubits
-        .iter()
-        .filter(|q| !q.status.is_failed())
-        .filter_map(|q| q.values()[p.index()])
-        .collect()
-}
-
-/// Summary rows of the four parameters.
-fn param_summary(fit: &FitResult) -> Vec<SummaryRow> {
-    Param::ALL
-        .iter()
-        .zip(PARAM_LABELS)
-        .map(|(&p, (label, unit, signed))| {
-            let s = sorted(param_values(fit, p));
-            SummaryRow {
-                name: p.name().into(),
-                label: label.into(),
-                unit: unit.into(),
-                n: s.len(),
-                median: quantile(&s, 0.5),
-                median_se: median_se(&s),
-                q25: quantile(&s, 0.25),
-                q75: quantile(&s, 0.75),
-                typical_se: median(fit.qubits.iter().filter_map(|q| q.ses()[p.index()])),
-                n_outliers: 0,
-                worse: if signed { "both" } else { "higher" }.into(),
-            }
-        })
-        .collect()
-}
-
 fn title(sweep: &Sweep) -> String {
     let who = sweep
         .meta
@@ -159,21 +129,35 @@ fn title(sweep: &Sweep) -> String {
     format!("Single-qubit assessment of {who}")
 }
 
+/// The quantities of the histograms and chip maps, in order.
+const QUANTITIES: [&str; 9] = [
+    "beta",
+    "b",
+    "gamma",
+    "eta",
+    "fidelity",
+    "bias_widths",
+    "noise_widths",
+    "wrong_state_floor",
+    "beta_deviation",
+];
+
 /// Builds the report.
 pub fn build(input: &ReportInput) -> Result<Report, ReportError> {
-    let (sweep, fit) = (input.sweep, input.fit);
+    let (sweep, fit, a) = (input.sweep, input.fit, input.analysis);
     if fit.qubits.is_empty() {
         return Err(ReportError::Empty);
     }
     check_same_chip(fit, sweep)?;
-    let mut notes = Vec::new();
-    let beta_median = fit.summary.median_beta.unwrap_or(f64::NAN);
-    let curves = representative_curves(sweep, fit, beta_median);
-    let histograms = Param::ALL
-        .iter()
-        .zip(PARAM_LABELS)
-        .map(|(&p, (label, unit, _))| histogram(p.name(), label, unit, &param_values(fit, p)))
-        .collect();
+    if a.scores.len() != fit.qubits.len()
+        || a.scores
+            .iter()
+            .zip(&fit.qubits)
+            .any(|(s, q)| s.spin != q.qubit)
+    {
+        return Err(ReportError::AnalysisMismatch);
+    }
+    let mut notes = a.notes.clone();
     let topology = input.topology.or_else(|| {
         sweep
             .meta
@@ -185,11 +169,16 @@ pub fn build(input: &ReportInput) -> Result<Report, ReportError> {
     let mut maps = Vec::new();
     match &layout {
         Some(l) => {
-            let by_spin: std::collections::HashMap<u32, &QubitFit> =
-                fit.qubits.iter().map(|q| (q.qubit, q)).collect();
-            for (&p, (label, unit, signed)) in Param::ALL.iter().zip(PARAM_LABELS) {
-                maps.push(chip::map(l, p.name(), label, unit, signed, &|s| {
-                    by_spin.get(&s).and_then(|q| q.values()[p.index()])
+            for name in QUANTITIES {
+                let by_spin: HashMap<u32, f64> = fit
+                    .qubits
+                    .iter()
+                    .zip(sections::values(fit, a, name))
+                    .filter_map(|(q, v)| v.map(|v| (q.qubit, v)))
+                    .collect();
+                let (label, unit) = sections::label_of(name);
+                maps.push(chip::map(l, name, label, unit, name == "b", &|s| {
+                    by_spin.get(&s).copied()
                 }));
             }
         }
@@ -197,6 +186,15 @@ pub fn build(input: &ReportInput) -> Result<Report, ReportError> {
             "the sweep names no topology: no chip maps (give --topology or --solver-file)".into(),
         ),
     }
+    let (crosstalk, coupler_map, crosstalk_z) = crosstalk::crosstalk(a, layout.as_ref());
+    let (comparison, drift_maps) = match &input.compare {
+        Some((other, label)) => {
+            let (c, m) = drift::comparison(fit, other, (label, "this run"), layout.as_ref())?;
+            (Some(c), m)
+        }
+        None => (None, Vec::new()),
+    };
+    let (flagged, n_flagged) = sections::flagged(fit, a);
     Ok(Report {
         format: FORMAT.into(),
         version: VERSION,
@@ -207,49 +205,67 @@ pub fn build(input: &ReportInput) -> Result<Report, ReportError> {
         protocol: protocol(sweep),
         model: model_info(sweep, fit),
         fits: fit_counts(fit),
-        summary: param_summary(fit),
-        pooled_temperature: None,
-        flagged: Vec::new(),
-        n_flagged: 0,
-        score_definitions: Vec::new(),
+        summary: QUANTITIES
+            .iter()
+            .chain(&["dispersion"])
+            .map(|n| sections::summary_row(fit, a, n))
+            .collect(),
+        pooled_temperature: sections::pooled(a),
+        flagged,
+        n_flagged,
+        flag_reasons: sections::flag_reasons(a),
+        score_definitions: sections::score_definitions(a),
         methods: methods(),
         figures: Figures {
-            curves,
-            histograms,
+            curves: representative_curves(sweep, fit, a),
+            histograms: QUANTITIES
+                .iter()
+                .map(|n| sections::quantity_histogram(fit, a, n))
+                .collect(),
             layout,
             maps,
-            crosstalk: None,
-            crosstalk_z: None,
-            correlation: None,
-            drift_maps: Vec::new(),
+            crosstalk: coupler_map,
+            crosstalk_z,
+            correlation: sections::correlation(a),
+            drift_maps,
         },
-        spatial: Vec::new(),
-        crosstalk: None,
-        comparison: None,
+        spatial: sections::spatial(a),
+        crosstalk,
+        comparison,
         notes,
     })
 }
 
-/// Curves of the best, median and worst qubits by closeness of β to the chip median (until scores are
-/// available) and of failed fits.
-fn representative_curves(sweep: &Sweep, fit: &FitResult, beta_median: f64) -> Vec<ResponseCurve> {
-    let score: Vec<Option<f64>> = fit
-        .qubits
-        .iter()
-        .map(|q| q.values()[0].map(|b| -(b / beta_median - 1.0).abs()))
-        .collect();
-    let flagged: Vec<(usize, String)> = fit
+/// Curves of the best, median and worst qubits by fidelity, and of up to three flagged qubits with
+/// different first reasons (a failed fit first).
+fn representative_curves(sweep: &Sweep, fit: &FitResult, a: &Analysis) -> Vec<ResponseCurve> {
+    let score: Vec<Option<f64>> = a.scores.iter().map(|s| s.fidelity).collect();
+    let index: HashMap<u32, usize> = fit
         .qubits
         .iter()
         .enumerate()
-        .filter(|(_, q)| q.status.is_failed())
-        .map(|(i, q)| (i, format!("fit {}", q.status.label())))
+        .map(|(i, q)| (q.qubit, i))
         .collect();
-    curves::pick(&score, &flagged, 2)
+    let mut seen = std::collections::HashSet::new();
+    let mut flagged: Vec<(usize, String)> = Vec::new();
+    for f in &a.flagged {
+        let (Some(&i), Some(code), Some(detail)) =
+            (index.get(&f.spin), f.reasons.first(), f.details.first())
+        else {
+            continue;
+        };
+        let kind = code.split(':').next().unwrap_or(code).to_string();
+        if seen.insert(kind) {
+            flagged.push((i, detail.clone()));
+        }
+    }
+    let beta_median = a.meta.beta_median.unwrap_or(f64::NAN);
+    curves::pick(&score, &flagged, 3)
         .iter()
         .filter_map(|p: &Pick| {
             let q = fit.qubits.get(p.index)?;
-            curves::curve(sweep, q, p, "-", None, beta_median)
+            let s = a.scores.get(p.index)?;
+            curves::curve(sweep, q, p, &s.grade, s.fidelity, beta_median)
         })
         .collect()
 }

@@ -1,5 +1,5 @@
 //! The one-command demo (`qasa demo`): a virtual chip with known truth and planted crosstalk → a sweep at
-//! a realistic protocol → fit → report, timed per stage. By default the chip is the real working graph of
+//! a realistic protocol → fit → analysis → report, timed per stage. By default the chip is the real working graph of
 //! Advantage_system4.1 (the solver record shipped in `data/`, embedded here), so the maps show its
 //! missing qubits; any perfect graph can be asked for instead.
 //!
@@ -8,6 +8,7 @@
 //! the physical frame, per-call blocks for the bootstrap and pair counts on every coupler (crosstalk).
 
 use super::{build, Report, ReportError, ReportInput};
+use crate::analysis::{self, Analysis, AnalysisConfig};
 use crate::device::{self, DeviceConfig, SimulationPlan, Truth, VirtualQpu};
 use crate::fit::{self, FitConfig, FitResult};
 use crate::sweep::Sweep;
@@ -53,6 +54,7 @@ pub enum Stage {
     Chip,
     Sweep,
     Fit,
+    Analysis,
     Report,
 }
 
@@ -62,6 +64,7 @@ impl Stage {
             Stage::Chip => "chip",
             Stage::Sweep => "sweep",
             Stage::Fit => "fit",
+            Stage::Analysis => "analysis",
             Stage::Report => "report",
         }
     }
@@ -80,6 +83,7 @@ pub struct Demo {
     pub truth: Truth,
     pub sweep: Sweep,
     pub fit: FitResult,
+    pub analysis: Analysis,
     pub report: Report,
     /// The report folder's files (name, bytes).
     pub files: Vec<(String, Vec<u8>)>,
@@ -96,6 +100,8 @@ pub enum DemoError {
     Plan(#[from] device::PlanError),
     #[error(transparent)]
     Fit(#[from] fit::FitError),
+    #[error(transparent)]
+    Analysis(#[from] analysis::AnalysisError),
     #[error(transparent)]
     Report(#[from] ReportError),
 }
@@ -174,10 +180,20 @@ pub fn run(config: &DemoConfig, progress: &dyn DemoProgress) -> Result<Demo, Dem
         fit::fit_sweep_with_progress(&sweep, &FitConfig::default(), &|n| progress.advance(n))?;
     lap(Stage::Fit, &mut seconds);
 
+    progress.start(Stage::Analysis, 0, "");
+    let analysis = analysis::analyze(
+        &fit,
+        Some(&sweep),
+        Some(qpu.graph()),
+        &AnalysisConfig::default(),
+    )?;
+    lap(Stage::Analysis, &mut seconds);
+
     progress.start(Stage::Report, 0, "");
     let mut report = build(&ReportInput {
         sweep: &sweep,
         fit: &fit,
+        analysis: &analysis,
         compare: None,
         topology: None,
         inputs: Vec::new(),
@@ -192,6 +208,7 @@ pub fn run(config: &DemoConfig, progress: &dyn DemoProgress) -> Result<Demo, Dem
         truth: qpu.truth().clone(),
         sweep,
         fit,
+        analysis,
         report,
         files,
         seconds,

@@ -12,13 +12,16 @@
 
 pub mod build;
 pub mod chip;
+pub mod crosstalk;
 pub mod curves;
 pub mod demo;
+pub mod drift;
 pub mod methods;
 pub mod model;
 pub mod plot;
 pub mod provenance;
 pub mod render;
+pub mod sections;
 pub mod stats;
 
 pub use build::{build, check_same_chip, ReportInput};
@@ -33,6 +36,10 @@ pub enum ReportError {
     CompareMismatch { reason: String },
     #[error("the fit has no qubits: nothing to report")]
     Empty,
+    #[error("the analysis is not of this fit (its qubits differ); give the analysis made from this fit, or leave it out")]
+    AnalysisMismatch,
+    #[error(transparent)]
+    Analysis(#[from] crate::analysis::AnalysisError),
     #[error(transparent)]
     Render(#[from] render::RenderError),
 }

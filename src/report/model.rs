@@ -35,6 +35,8 @@ pub struct Report {
     pub flagged: Vec<FlaggedRow>,
     /// Flagged qubits in all (the table may be cut).
     pub n_flagged: usize,
+    /// Qubits per flag reason (`outlier:beta`, `over_dispersed`, ...), most frequent first.
+    pub flag_reasons: Vec<(String, usize)>,
     /// Definitions of every score.
     pub score_definitions: Vec<ScoreDefinition>,
     /// How every number was made.
@@ -368,6 +370,8 @@ pub struct Histogram {
     pub name: String,
     pub label: String,
     pub unit: String,
+    /// What is counted (`qubits`, `couplers`).
+    pub counted: String,
     /// Bin edges (`counts.len() + 1`), in the unit.
     pub edges: Vec<f64>,
     pub counts: Vec<u64>,

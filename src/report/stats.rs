@@ -60,7 +60,6 @@ pub fn wilson68(k: u32, n: u32) -> (f64, f64) {
 /// Histogram of `values` with equal bins over a robust range.
 pub fn histogram(name: &str, label: &str, unit: &str, values: &[f64]) -> Histogram {
     let s = sorted(values.iter().copied());
-    let n = s.len();
     let (mut lo, mut hi) = match (quantile(&s, 0.005), quantile(&s, 0.995)) {
         (Some(a), Some(b)) => (a, b),
         _ => (0.0, 1.0),
@@ -83,12 +82,27 @@ pub fn histogram(name: &str, label: &str, unit: &str, values: &[f64]) -> Histogr
         (Some(a), Some(b)) => b - a,
         _ => 0.0,
     };
-    let bins = if iqr > 0.0 && n > 1 {
-        let width = 2.0 * iqr / (n as f64).cbrt();
+    let bins = if iqr > 0.0 && s.len() > 1 {
+        let width = 2.0 * iqr / (s.len() as f64).cbrt();
         ((hi - lo) / width).ceil().clamp(12.0, 60.0) as usize
     } else {
         20
     };
+    histogram_in(name, label, unit, &s, (lo, hi), bins)
+}
+
+/// Histogram of `values` with `bins` equal bins over `range` (values beyond are counted apart).
+pub fn histogram_in(
+    name: &str,
+    label: &str,
+    unit: &str,
+    values: &[f64],
+    range: (f64, f64),
+    bins: usize,
+) -> Histogram {
+    let s = sorted(values.iter().copied());
+    let (lo, hi) = range;
+    let bins = bins.max(1);
     let width = (hi - lo) / bins as f64;
     let edges: Vec<f64> = (0..=bins).map(|i| lo + i as f64 * width).collect();
     let mut counts = vec![0u64; bins];
@@ -98,20 +112,20 @@ pub fn histogram(name: &str, label: &str, unit: &str, values: &[f64]) -> Histogr
             below += 1;
         } else if x > hi {
             above += 1;
-        } else {
-            let i = (((x - lo) / width) as usize).min(bins - 1);
-            counts[i] += 1;
+        } else if let Some(c) = counts.get_mut((((x - lo) / width) as usize).min(bins - 1)) {
+            *c += 1;
         }
     }
     Histogram {
         name: name.into(),
         label: label.into(),
         unit: unit.into(),
+        counted: "qubits".into(),
         edges,
         counts,
         below,
         above,
-        n,
+        n: s.len(),
         median: quantile(&s, 0.5),
         reference: Vec::new(),
         reference_label: None,

@@ -3,6 +3,7 @@
 //! whole or not at all and refuses a fit of another chip.
 
 use assert_cmd::Command;
+use qasa::analysis::{self, Analysis, AnalysisConfig};
 use qasa::device::{self, DeviceConfig, SimulationPlan, VirtualQpu};
 use qasa::fit::{self, FitConfig, FitResult};
 use qasa::report::{self, render, Report, ReportInput};
@@ -40,10 +41,20 @@ fn chip(graph: WorkingGraph, seed: u64) -> (Sweep, FitResult) {
     (sweep, fit)
 }
 
+fn analyse(sweep: &Sweep, fit: &FitResult) -> Analysis {
+    let config = AnalysisConfig {
+        permutations: 99,
+        ..AnalysisConfig::default()
+    };
+    analysis::analyze(fit, Some(sweep), None, &config).expect("analysis")
+}
+
 fn build(sweep: &Sweep, fit: &FitResult) -> Report {
+    let a = analyse(sweep, fit);
     report::build(&ReportInput {
         sweep,
         fit,
+        analysis: &a,
         compare: None,
         topology: None,
         inputs: vec!["s.sweep.json".into()],

@@ -1,7 +1,7 @@
 //! Chip maps: one quantity per qubit on the hardware layout (dnx positions of the perfect graph, so missing
 //! qubits keep their place and are drawn as grey rings), failed fits as black crosses, and the coupler map
 //! of the crosstalk analysis (each coupler a line between its qubits coloured by J_eff on a diverging scale
-//! centred on 0, weakest first; detected couplers thicker and ringed). Colour bars carry the quantity and
+//! centred on 0, weakest first; detected couplers thicker). Colour bars carry the quantity and
 //! its unit; values beyond a clipped scale take the end colour.
 
 use super::colour::{level, level_colour, Palette, LEVELS};
@@ -290,24 +290,14 @@ impl Figure for CouplerMapFigure<'_> {
             .filter(|c| c.detected)
             .filter_map(line)
             .collect();
-        let rings: Vec<_> = strong
-            .iter()
-            .filter_map(|(_, p)| match *p {
-                Prim::Line(x0, y0, x1, y1) => {
-                    Some((INK, Prim::Ring((x0 + x1) / 2, (y0 + y1) / 2, 5)))
-                }
-                _ => None,
-            })
-            .collect();
         marks.layer(3).items = strong;
-        marks.layer(1).items = rings;
         colour_bar(root, &map.scale, "J_eff (h)")?;
         let n_det = map.couplers.iter().filter(|c| c.detected).count();
         legend(
             root,
             &[
                 format!("{} couplers with data", map.couplers.len()),
-                format!("◯ detected ({n_det}, FDR {})", tick(map.fdr)),
+                format!("thick: detected ({n_det}, FDR {})", tick(map.fdr)),
                 "J > 0 favours anti-alignment".into(),
             ],
         )

@@ -7,6 +7,7 @@ use super::{bold, text, tick, DrawResult, Figure, INK, LABEL_PX, TICK_PX, TITLE_
 use crate::report::model::Histogram;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// The figure of one [`Histogram`].
 pub struct HistogramFigure<'a>(pub &'a Histogram);
@@ -27,9 +28,10 @@ impl Figure for HistogramFigure<'_> {
 
     fn title(&self) -> String {
         format!(
-            "Histogram of {} over {} qubits",
+            "Histogram of {} over {} {}",
             axis_label(&self.0.label, &self.0.unit),
-            self.0.n
+            self.0.n,
+            self.0.counted
         )
     }
 
@@ -43,7 +45,7 @@ impl Figure for HistogramFigure<'_> {
         _marks: &mut Marks,
     ) -> DrawResult<DB> {
         let hst = self.0;
-        let area = root.titled(&hst.label, bold(TITLE_PX))?;
+        let area = root.titled(&hst.label, bold(TITLE_PX))?.margin(12, 0, 0, 0);
         let (lo, hi) = match (hst.edges.first(), hst.edges.last()) {
             (Some(&a), Some(&b)) if b > a => (a, b),
             _ => (0.0, 1.0),
@@ -73,7 +75,7 @@ impl Figure for HistogramFigure<'_> {
         chart
             .configure_mesh()
             .x_desc(axis_label(&hst.label, &hst.unit))
-            .y_desc("qubits")
+            .y_desc(hst.counted.as_str())
             .x_labels(6)
             .y_labels(5)
             .x_label_formatter(&xfmt)
@@ -126,8 +128,12 @@ impl Figure for HistogramFigure<'_> {
             .draw()?;
         if hst.below + hst.above > 0 {
             let note = format!("not shown: {} below, {} above", hst.below, hst.above);
-            let (x, y) = chart.backend_coord(&(lo, peak * 1.12));
-            root.draw(&Text::new(note, (x + 6, y + 4), text(TICK_PX - 2.0)))?;
+            let (w, _) = self.size();
+            root.draw(&Text::new(
+                note,
+                (w as i32 - 8, 26),
+                text(TICK_PX - 3.0).pos(Pos::new(HPos::Right, VPos::Top)),
+            ))?;
         }
         Ok(())
     }

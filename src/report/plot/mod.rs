@@ -153,7 +153,7 @@ pub fn tick(v: f64) -> String {
     let a = v.abs();
     let s = if a == 0.0 {
         "0".to_string()
-    } else if !(1e-3..1e4).contains(&a) {
+    } else if !(1e-3..1e6).contains(&a) {
         format!("{v:.1e}")
     } else {
         let decimals = (3 - a.log10().floor() as i32).clamp(0, 6) as usize;

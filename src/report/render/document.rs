@@ -171,7 +171,7 @@ fn flagged_table(r: &Report) -> Table {
             num(f.gamma),
             num(f.eta),
             num(f.fidelity),
-            f.details.join("; "),
+            f.reasons.join(", "),
         ]);
     }
     t
@@ -304,7 +304,11 @@ fn crosstalk_table(c: &CrosstalkInfo) -> Table {
             opt(&row.class),
             pm(row.j_eff, row.j_eff_se),
             sig(row.z, 3),
-            sig(row.q, 2),
+            if row.q > 0.0 {
+                sig(row.q, 2)
+            } else {
+                "< 1e−300".into()
+            },
         ]);
     }
     t
@@ -425,14 +429,19 @@ pub fn document(r: &Report) -> Vec<Block<'_>> {
             "Crosstalk between coupled qubits".into(),
         ));
         b.push(Para(format!(
-            "{} {} of {} couplers tested show a correlation at false discovery rate {} (Benjamini–Hochberg). \
-             Uniformity of the p-values: Kolmogorov–Smirnov D = {}, p = {}.",
-            c.definition,
+            "{} of {} couplers show a correlation between their qubits at J = 0, at false discovery rate {} \
+             (Benjamini–Hochberg), from {} h values in [{}, {}]. The p-values' distance from uniform \
+             (Kolmogorov–Smirnov D = {}, p = {}) measures how far the chip is from no crosstalk at all. \
+             Method: {}.",
             c.n_detected,
             c.n_tested,
             sig(c.fdr, 2),
+            c.h.len(),
+            c.h.first().map_or("–".into(), |h| sig(*h, 3)),
+            c.h.last().map_or("–".into(), |h| sig(*h, 3)),
             sig(c.ks_uniform_d, 3),
-            sig(c.ks_uniform_p, 3)
+            sig(c.ks_uniform_p, 3),
+            c.definition
         )));
         let mut figs = Vec::new();
         if let (Some(layout), Some(map)) = (&f.layout, &f.crosstalk) {
@@ -490,11 +499,25 @@ pub fn document(r: &Report) -> Vec<Block<'_>> {
     if r.flagged.is_empty() {
         b.push(Para("No qubit is flagged.".into()));
     } else {
+        let reasons: Vec<String> = r
+            .flag_reasons
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        b.push(Para(format!(
+            "{} of {} qubits are flagged ({}). Qubits per reason: {}. A qubit may have several reasons; \
+             outlier:<score> means a robust outlier (|z| > 3.5 from the chip median in units of 1.4826 MAD) \
+             on the bad side, unresolved:<parameter> a parameter this qubit's data do not resolve.",
+            r.n_flagged,
+            r.fits.n_qubits,
+            percent(r.n_flagged, r.fits.n_qubits),
+            reasons.join(", ")
+        )));
         if r.n_flagged > r.flagged.len() {
             b.push(Para(format!(
-                "The {} worst of {} flagged qubits (all are in report.json's analysis inputs).",
-                r.flagged.len(),
-                r.n_flagged
+                "The table shows the {} with the lowest fidelity (failed fits first); qasa analyze lists them all \
+                 with one line of explanation per reason.",
+                r.flagged.len()
             )));
         }
         b.push(Table(flagged_table(r)));
