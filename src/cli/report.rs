@@ -3,7 +3,9 @@
 //! `schemas/report.schema.json`). Stages not given are computed: the fit from the sweep (default fit
 //! settings). The folder is written whole or not at all.
 
+use super::analyze::read_fit;
 use super::console;
+use super::graph_args::GraphArgs;
 use super::output::Outputs;
 use super::progress::Progress;
 use super::usage;
@@ -14,8 +16,7 @@ use qasa::atomic_file::AtomicDir;
 use qasa::fit::{self, FitConfig, FitResult};
 use qasa::report::{self, render, Report, ReportInput};
 use qasa::sweep::Sweep;
-use qasa::topology::{Topology, WorkingGraph};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(ClapArgs, Debug)]
@@ -32,13 +33,9 @@ pub struct Args {
     /// Another fit of the same chip to compare with (drift maps).
     #[arg(long, value_name = "FILE")]
     compare: Option<PathBuf>,
-    /// Hardware graph of the maps when the sweep does not name one: chimera:M[,N[,T]], pegasus:M,
-    /// zephyr:M[,T], 2000q, advantage, advantage2.
-    #[arg(long, value_name = "SPEC", conflicts_with = "solver_file")]
-    topology: Option<Topology>,
-    /// Working graph from a SAPI solver record (.json or .json.gz), for the maps.
-    #[arg(long, value_name = "FILE")]
-    solver_file: Option<PathBuf>,
+    /// Hardware graph of the analysis and the maps, when the sweep does not name it.
+    #[command(flatten)]
+    graph: GraphArgs,
     /// Output folder (created, or replaced when it holds an earlier report).
     #[arg(long, short, value_name = "DIR")]
     out: PathBuf,
@@ -48,35 +45,6 @@ pub struct Args {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
-}
-
-/// Reads and validates a fit file (plain or gzip).
-pub fn read_fit(path: &Path) -> Result<FitResult> {
-    let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .with_context(|| format!("{}: cannot decompress", path.display()))?;
-        out
-    } else {
-        raw
-    };
-    let doc: serde_json::Value = serde_json::from_slice(&bytes).with_context(|| {
-        format!(
-            "{}: not valid JSON; is it a fit.json from `qasa fit`?",
-            path.display()
-        )
-    })?;
-    qasa::schema::validate(qasa::schema::FIT, &doc).map_err(|v| {
-        anyhow::anyhow!(
-            "{}: not a qasa fit file: at {}: {}",
-            path.display(),
-            v.json_path,
-            v.reason
-        )
-    })?;
-    serde_json::from_value(doc).with_context(|| format!("{}: not a qasa fit file", path.display()))
 }
 
 /// Reads and validates an analysis file.
@@ -181,16 +149,12 @@ pub fn run(args: Args) -> Result<()> {
     inputs.extend(args.fit.as_deref());
     inputs.extend(args.analysis.as_deref());
     inputs.extend(args.compare.as_deref());
-    inputs.extend(args.solver_file.as_deref());
+    inputs.extend(args.graph.solver_file.as_deref());
     for i in &inputs {
         files.input(i);
     }
     check_report_dir(&mut files, &args.out, &inputs)?;
-    let graph = match (&args.topology, &args.solver_file) {
-        (Some(t), _) => Some(WorkingGraph::perfect(*t)),
-        (None, Some(f)) => Some(WorkingGraph::from_solver_file(f)?),
-        _ => None,
-    };
+    let graph = args.graph.load()?;
     let sweep = qasa::sweep::read_sweep(&args.sweep)?;
     let fit = match &args.fit {
         Some(f) => read_fit(f)?,

@@ -43,6 +43,15 @@ pub fn protocol(sweep: &Sweep) -> Protocol {
             .get(key)
             .and_then(serde_json::Value::as_f64)
     };
+    // The service's charge when the sweep was collected, else the plan's estimate (simulations).
+    let qpu = sweep
+        .meta
+        .campaign
+        .as_ref()
+        .and_then(|c| match c.charged_qpu_s {
+            Some(s) => Some((s, "charged")),
+            None => (c.estimated_qpu_s > 0.0).then_some((c.estimated_qpu_s, "estimated")),
+        });
     Protocol {
         n_qubits: sweep.qubits.len(),
         n_h: h.len(),
@@ -55,8 +64,8 @@ pub fn protocol(sweep: &Sweep) -> Protocol {
         n_blocks: sweep.blocks.len(),
         n_pair_couplers: sweep.pairs.as_ref().map_or(0, |p| p.couplers.len()),
         total_reads,
-        qpu_time_s: None,
-        qpu_time_kind: None,
+        qpu_time_s: qpu.map(|q| q.0),
+        qpu_time_kind: qpu.map(|q| q.1.to_string()),
     }
 }
 

@@ -141,6 +141,62 @@ fn the_model_holds_the_numbers_of_the_fit_and_the_sweep() {
 }
 
 #[test]
+fn the_model_holds_the_numbers_of_the_analysis() {
+    let (sweep, fit) = chip(
+        WorkingGraph::perfect(Topology::Chimera { m: 2, n: 2, t: 4 }),
+        3,
+    );
+    let a = analyse(&sweep, &fit);
+    let r = report::build(&ReportInput {
+        sweep: &sweep,
+        fit: &fit,
+        analysis: &a,
+        compare: None,
+        topology: None,
+        inputs: Vec::new(),
+        generated_at: None,
+    })
+    .unwrap();
+    let fid: Vec<f64> = a.scores.iter().filter_map(|s| s.fidelity).collect();
+    let row = r.summary.iter().find(|s| s.name == "fidelity").unwrap();
+    assert!((row.median.unwrap() - median(fid.clone())).abs() < 1e-12);
+    let dist = a.summary.iter().find(|d| d.name == "fidelity").unwrap();
+    assert_eq!(row.n_outliers, dist.n_outliers);
+    assert_eq!(r.n_flagged, a.flagged.len());
+    assert_eq!(r.score_definitions.len(), a.score_definitions.len());
+    // Best and worst curves are the qubits of highest and lowest fidelity.
+    let best = r.figures.curves.iter().find(|c| c.role == "best").unwrap();
+    let worst = r.figures.curves.iter().find(|c| c.role == "worst").unwrap();
+    let max = fid.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let min = fid.iter().copied().fold(f64::INFINITY, f64::min);
+    assert_eq!(best.fidelity, Some(max));
+    assert_eq!(worst.fidelity, Some(min));
+    assert_eq!(best.ideal_beta, a.meta.beta_median.unwrap());
+    // The heatmap is the analysis' Spearman matrix.
+    let h = r.figures.correlation.as_ref().unwrap();
+    assert_eq!(h.r, a.correlations.spearman.r);
+    // Crosstalk: every coupler with data on the map, the detections of the analysis.
+    let cs = a.crosstalk.as_ref().expect("pair counts give crosstalk");
+    let info = r.crosstalk.as_ref().unwrap();
+    assert_eq!(info.n_detected, cs.iter().filter(|c| c.detected).count());
+    let map = r.figures.crosstalk.as_ref().unwrap();
+    assert_eq!(map.couplers.len(), cs.len());
+    assert_eq!(
+        map.couplers.iter().filter(|c| c.detected).count(),
+        info.n_detected
+    );
+    let z = r.figures.crosstalk_z.as_ref().unwrap();
+    assert_eq!(
+        z.counts.iter().sum::<u64>() + z.below + z.above,
+        cs.len() as u64
+    );
+    assert_eq!(z.counted, "couplers");
+    if let Some(p) = &a.pooled_temperature {
+        assert_eq!(r.pooled_temperature.as_ref().unwrap().beta, p.beta);
+    }
+}
+
+#[test]
 fn missing_qubits_have_a_place_on_the_map_of_every_family() {
     for topology in [
         Topology::Chimera { m: 2, n: 2, t: 4 },
@@ -426,4 +482,95 @@ fn report_writes_its_folder_whole_and_refuses_a_fit_of_another_chip() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(one_error_line(&o).contains("is inside --out"));
+}
+
+#[test]
+fn a_comparison_gives_drift_maps_and_refuses_another_chip() {
+    let graph = WorkingGraph::perfect(Topology::Chimera { m: 2, n: 2, t: 4 });
+    let qpu = VirtualQpu::new(
+        graph,
+        &DeviceConfig {
+            seed: 7,
+            ..DeviceConfig::default()
+        },
+    );
+    let run = |seed: u64| {
+        let sweep = device::simulate(&qpu, &plan(seed), &|_| {}).expect("simulate");
+        let fit = fit::fit_sweep(&sweep, &FitConfig::default()).expect("fit");
+        (sweep, fit)
+    };
+    let (sweep, fit) = run(1);
+    let (_, earlier) = run(2);
+    let a = analyse(&sweep, &fit);
+    fn input<'a>(
+        s: &'a Sweep,
+        f: &'a FitResult,
+        a: &'a Analysis,
+        c: &'a FitResult,
+    ) -> ReportInput<'a> {
+        ReportInput {
+            sweep: s,
+            fit: f,
+            analysis: a,
+            compare: Some((c, "earlier.fit.json".to_string())),
+            topology: None,
+            inputs: Vec::new(),
+            generated_at: None,
+        }
+    }
+    let r = report::build(&input(&sweep, &fit, &a, &earlier)).expect("report");
+    let c = r.comparison.as_ref().expect("comparison");
+    assert_eq!(c.a, "earlier.fit.json");
+    assert_eq!(
+        c.n_compared + c.failed_in_a.len().max(c.failed_in_b.len()),
+        32
+    );
+    assert_eq!(r.figures.drift_maps.len(), 4);
+    let beta = &r.figures.drift_maps[0];
+    let site = r
+        .figures
+        .layout
+        .as_ref()
+        .unwrap()
+        .sites
+        .iter()
+        .position(|s| s.spin == 9)
+        .unwrap();
+    let (q_a, q_b) = (
+        earlier.qubits.iter().find(|q| q.qubit == 9).unwrap(),
+        fit.qubits.iter().find(|q| q.qubit == 9).unwrap(),
+    );
+    let want = q_b.values()[0].unwrap() - q_a.values()[0].unwrap();
+    assert!(
+        (beta.values[site].unwrap() - want).abs() < 1e-12,
+        "Δβ is B − A"
+    );
+    assert_eq!(beta.scale.palette, "diverging");
+    let html = String::from_utf8(render::html(&r).unwrap()).unwrap();
+    assert!(html.contains("Changes since the other run"));
+
+    let (_, other_chip) = chip(WorkingGraph::perfect(Topology::Pegasus { m: 2 }), 1);
+    let e = report::build(&input(&sweep, &fit, &a, &other_chip))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("not of the same chip") && e.contains("pegasus"),
+        "{e}"
+    );
+
+    // An analysis of another fit is refused too.
+    let (s2, f2) = chip(WorkingGraph::perfect(Topology::Pegasus { m: 2 }), 1);
+    let a2 = analyse(&s2, &f2);
+    let e = report::build(&ReportInput {
+        sweep: &sweep,
+        fit: &fit,
+        analysis: &a2,
+        compare: None,
+        topology: None,
+        inputs: Vec::new(),
+        generated_at: None,
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("analysis is not of this fit"), "{e}");
 }
