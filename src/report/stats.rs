@@ -1,5 +1,5 @@
 //! The few summaries the report builder makes itself from fits and sweeps (everything else comes from the
-//! analysis): quantiles (linear interpolation), the standard error of a chip median, equal-width
+//! analysis, whose quantile kernels are used here too): the standard error of a chip median, equal-width
 //! histograms over a robust range, the 68 % Wilson interval of a measured fraction, and colour ranges.
 //!
 //! ```text
@@ -10,36 +10,13 @@
 
 use super::model::{ColourScale, Histogram};
 
-/// Finite values, sorted.
-pub fn sorted(values: impl IntoIterator<Item = f64>) -> Vec<f64> {
-    let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
-    v.sort_by(f64::total_cmp);
-    v
-}
-
-/// Quantile `q ∈ [0, 1]` of sorted values (linear interpolation).
-pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
-    let n = sorted.len();
-    if n == 0 {
-        return None;
-    }
-    let x = q.clamp(0.0, 1.0) * (n - 1) as f64;
-    let i = x.floor() as usize;
-    let j = (i + 1).min(n - 1);
-    let (a, b) = (*sorted.get(i)?, *sorted.get(j)?);
-    Some(a + (b - a) * (x - i as f64))
-}
-
-/// Median of arbitrary values (non-finite ones dropped).
-pub fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
-    quantile(&sorted(values), 0.5)
-}
+pub use crate::analysis::stats::{median, quantile_sorted as quantile, sorted_finite as sorted};
+use crate::analysis::stats::{mad, MAD_TO_SD};
 
 /// Standard error of the median of sorted values: `1.2533 · 1.4826 MAD / sqrt(n)`.
 pub fn median_se(sorted: &[f64]) -> Option<f64> {
-    let m = quantile(sorted, 0.5)?;
-    let mad = median(sorted.iter().map(|x| (x - m).abs()))?;
-    (sorted.len() >= 2).then(|| 1.2533 * 1.4826 * mad / (sorted.len() as f64).sqrt())
+    let mad = mad(sorted)?;
+    (sorted.len() >= 2).then(|| 1.2533 * MAD_TO_SD * mad / (sorted.len() as f64).sqrt())
 }
 
 /// 68 % Wilson score interval of `k` successes out of `n`.
@@ -64,7 +41,7 @@ pub fn histogram(name: &str, label: &str, unit: &str, values: &[f64]) -> Histogr
         (Some(a), Some(b)) => (a, b),
         _ => (0.0, 1.0),
     };
-    if !(hi > lo) {
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
         let c = lo;
         let w = if c == 0.0 { 1.0 } else { 0.05 * c.abs() };
         lo = c - w;
@@ -150,7 +127,7 @@ pub fn colour_scale(values: &[Option<f64>], diverging: bool) -> ColourScale {
     } else {
         (q_lo, q_hi)
     };
-    if !(hi > lo) {
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
         let w = if lo == 0.0 { 1.0 } else { 0.01 * lo.abs() };
         lo -= w;
         hi += w;
