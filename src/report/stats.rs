@@ -10,8 +10,8 @@
 
 use super::model::{ColourScale, Histogram};
 
-pub use crate::analysis::stats::{median, quantile_sorted as quantile, sorted_finite as sorted};
 use crate::analysis::stats::{mad, MAD_TO_SD};
+pub use crate::analysis::stats::{median, quantile_sorted as quantile, sorted_finite as sorted};
 
 /// Standard error of the median of sorted values: `1.2533 · 1.4826 MAD / sqrt(n)`.
 pub fn median_se(sorted: &[f64]) -> Option<f64> {

@@ -13,10 +13,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 const WIDTH: u32 = 620;
-const HEIGHT: u32 = 600;
+const HEIGHT: u32 = 620;
 const TITLE_H: i32 = 34;
 const MAP_X0: i32 = 12;
 const MAP_SIZE: i32 = 500;
+/// Top of the map: below the title and the colour bar's label.
+const MAP_Y0: i32 = TITLE_H + 28;
 const BAR_X: i32 = MAP_X0 + MAP_SIZE + 18;
 const LEGEND_H: i32 = 36;
 const MISSING: RGBColor = RGBColor(0xa0, 0xa0, 0xa0);
@@ -32,7 +34,7 @@ impl Frame {
     fn new() -> Self {
         Frame {
             x0: MAP_X0,
-            y0: TITLE_H + 6,
+            y0: MAP_Y0,
             size: f64::from(MAP_SIZE),
         }
     }
@@ -64,7 +66,7 @@ fn colour_bar<DB: DrawingBackend>(
     label: &str,
 ) -> DrawResult<DB> {
     let pal = palette(scale);
-    let (top, bottom) = (TITLE_H + 40, TITLE_H + 6 + MAP_SIZE - 20);
+    let (top, bottom) = (MAP_Y0 + 12, MAP_Y0 + MAP_SIZE - 12);
     let step = f64::from(bottom - top) / LEVELS as f64;
     for l in 0..LEVELS {
         let y1 = bottom - (l as f64 * step).round() as i32;
@@ -97,8 +99,11 @@ fn colour_bar<DB: DrawingBackend>(
     }
     root.draw(&Text::new(
         label.to_string(),
-        (BAR_X - 10, top - 24),
-        text(TICK_PX),
+        (WIDTH as i32 - 8, TITLE_H + 4),
+        text(TICK_PX).pos(plotters::style::text_anchor::Pos::new(
+            plotters::style::text_anchor::HPos::Right,
+            plotters::style::text_anchor::VPos::Top,
+        )),
     ))?;
     if scale.clipped {
         // Values beyond the scale take its end colours.
@@ -296,9 +301,9 @@ impl Figure for CouplerMapFigure<'_> {
         legend(
             root,
             &[
-                format!("{} couplers with data", map.couplers.len()),
+                format!("{} couplers", map.couplers.len()),
                 format!("thick: detected ({n_det}, FDR {})", tick(map.fdr)),
-                "J > 0 favours anti-alignment".into(),
+                "J > 0 anti-aligns".into(),
             ],
         )
     }

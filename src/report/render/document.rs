@@ -281,9 +281,9 @@ fn spatial_table(r: &Report) -> Table {
         t.row(vec![
             s.label.clone(),
             num(s.morans_i),
-            num(s.morans_p),
+            s.morans_p.map_or("–".into(), |p| sig(p, 2)),
             num(s.gearys_c),
-            num(s.gearys_p),
+            s.gearys_p.map_or("–".into(), |p| sig(p, 2)),
             match (&s.strongest_coordinate, s.strongest_coordinate_q) {
                 (Some(c), Some(q)) => format!("{c} ({})", sig(q, 2)),
                 _ => "–".into(),

@@ -54,9 +54,10 @@ impl Fig<'_> {
     }
 }
 
-/// The report as pretty JSON (with a final newline).
+/// The report as compact JSON (with a final newline): the figure data of a full chip hold hundreds of
+/// thousands of numbers, which indentation would double.
 pub fn json(report: &Report) -> Result<Vec<u8>, serde_json::Error> {
-    let mut out = serde_json::to_vec_pretty(report)?;
+    let mut out = serde_json::to_vec(report)?;
     out.push(b'\n');
     Ok(out)
 }
