@@ -21,7 +21,8 @@ const MAP_SIZE: i32 = 500;
 const MAP_Y0: i32 = TITLE_H + 28;
 const BAR_X: i32 = MAP_X0 + MAP_SIZE + 18;
 const LEGEND_H: i32 = 36;
-const MISSING: RGBColor = RGBColor(0xa0, 0xa0, 0xa0);
+const MISSING: RGBColor = RGBColor(0x90, 0x90, 0x90);
+const GROUND: RGBColor = RGBColor(0xe4, 0xe4, 0xe4);
 
 /// Pixel placement of the layout.
 struct Frame {
@@ -179,6 +180,15 @@ impl Figure for ChipMapFigure<'_> {
             bold(TITLE_PX),
         ))?;
         let frame = Frame::new();
+        // A light grey ground, so that values near the white middle of the diverging scale stay visible.
+        let pad = 6;
+        root.draw(&Rectangle::new(
+            [
+                (frame.x0 - pad, frame.y0 - pad),
+                (frame.x0 + MAP_SIZE + pad, frame.y0 + MAP_SIZE + pad),
+            ],
+            GROUND.filled(),
+        ))?;
         let side = frame.side(layout.pitch);
         let half = side / 2;
         let pal = palette(&map.scale);
