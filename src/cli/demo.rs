@@ -83,6 +83,9 @@ pub fn run(args: Args) -> Result<()> {
     let config = DemoConfig {
         graph,
         seed: args.seed,
+        generated_at: Some(
+            humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        ),
         ..DemoConfig::default()
     };
     if !args.quiet {

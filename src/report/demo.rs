@@ -30,6 +30,8 @@ pub struct DemoConfig {
     pub seed: u64,
     pub plan: SimulationPlan,
     pub crosstalk_fraction: f64,
+    /// RFC 3339 time the report is made (`None`: a reproducible report).
+    pub generated_at: Option<String>,
 }
 
 impl Default for DemoConfig {
@@ -44,6 +46,7 @@ impl Default for DemoConfig {
                 ..SimulationPlan::default()
             },
             crosstalk_fraction: CROSSTALK_FRACTION,
+            generated_at: None,
         }
     }
 }
@@ -196,8 +199,8 @@ pub fn run(config: &DemoConfig, progress: &dyn DemoProgress) -> Result<Demo, Dem
         analysis: &analysis,
         compare: None,
         topology: None,
-        inputs: Vec::new(),
-        generated_at: None,
+        inputs: vec![format!("qasa demo --seed {}", config.seed)],
+        generated_at: config.generated_at.clone(),
     })?;
     report
         .notes
