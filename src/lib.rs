@@ -9,11 +9,13 @@
 //! recorded files (QASA csv) ─────────┘        └─> fit (per-qubit MLE, errors, model choice)
 //! ```
 //!
-//! `model` is pure math at the bottom; `server` serves the virtual QPU over the SAPI protocol. The binary
+//! `model` is pure math at the bottom; `gzip` reads plain or gzip files for every loader; the solver record
+//! type lives in `sapi::solver` and the topology loader builds working graphs from it. `server` serves the virtual QPU over the SAPI protocol. The binary
 //! (`src/main.rs`, `src/cli/`) only parses arguments and prints.
 
 pub mod device;
 pub mod fit;
+pub mod gzip;
 pub mod model;
 pub mod sapi;
 pub mod schema;

@@ -20,7 +20,7 @@
 //! so the result does not depend on the number of threads.
 
 use super::qpu::VirtualQpu;
-use crate::sweep::{CountMatrix, PairCounts, Sweep, SweepMeta, SweepSource};
+use crate::sweep::{CountMatrix, CouplerAgreement, Sweep, SweepMeta, SweepSource};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
@@ -323,7 +323,7 @@ pub fn simulate(
         qubits,
         counts,
         blocks: if plan.blocks == 0 { Vec::new() } else { blocks },
-        pairs: plan.pairs.then_some(PairCounts {
+        pairs: plan.pairs.then_some(CouplerAgreement {
             couplers,
             agree,
             reads: pair_reads,

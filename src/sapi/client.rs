@@ -50,14 +50,6 @@ pub struct SapiClient {
     transport: Transport,
 }
 
-struct Job<'a> {
-    solver: Value,
-    data: Value,
-    kind: &'a str,
-    params: &'a Map<String, Value>,
-    label: Option<&'a str>,
-}
-
 /// JSON number like Python writes it: integral values without a fraction (the official client sends
 /// `"offset":0` for an int offset).
 fn py_number(x: f64) -> Value {
@@ -220,13 +212,10 @@ impl SapiClient {
             .map(|v| {
                 let mut r =
                     SolverRecord::from_json(v).map_err(|e| invalid(&url, &e.to_string()))?;
-                if let Some(d) = dynamic.iter().find(|d| {
-                    d.get("identity")
-                        .and_then(|i| i.get("name"))
-                        .or_else(|| d.get("id"))
-                        .and_then(Value::as_str)
-                        == Some(r.name.as_str())
-                }) {
+                if let Some(d) = dynamic
+                    .iter()
+                    .find(|d| SolverRecord::name_of(d) == Some(r.name.as_str()))
+                {
                     r.merge_dynamic(d);
                 }
                 Ok(r)
@@ -289,7 +278,7 @@ impl SapiClient {
         params: &Map<String, Value>,
         label: Option<&str>,
     ) -> Result<ProblemStatus, SapiError> {
-        let qp = encode_ising(&solver.qubits, &solver.couplers, h, j).map_err(|e| {
+        let qp = encode_ising(solver.qubits(), solver.couplers(), h, j).map_err(|e| {
             SapiError::new(ErrorKind::Encode, format!("{e} (solver {})", solver.name))
         })?;
         let body = problem_body(solver, &qp, 0.0, params, label)?;
@@ -561,6 +550,42 @@ pub struct IsingJob<'a> {
     pub label: Option<&'a str>,
 }
 
+/// One job of a `POST problems/` body; fields in the order the official client sends them (§3.2,
+/// sapi-transcript.md S02): `solver`, `data`, `type`, `params`, `label`.
+#[derive(Serialize)]
+struct Job<'a> {
+    solver: JobSolver<'a>,
+    data: JobData,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    /// Sorted by name (the official client keeps the caller's order).
+    params: &'a Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<&'a str>,
+}
+
+/// `{"name", "version": {"graph_id"}}` (§0.3); hybrid solvers have no version.
+#[derive(Serialize)]
+struct JobSolver<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<GraphVersion<'a>>,
+}
+
+#[derive(Serialize)]
+struct GraphVersion<'a> {
+    graph_id: &'a str,
+}
+
+/// `{"format": "qp", "lin", "quad", "offset"}` (§4.1).
+#[derive(Serialize)]
+struct JobData {
+    format: &'static str,
+    lin: String,
+    quad: String,
+    offset: Value,
+}
+
 /// The uncompressed POST body for one Ising problem, byte-identical to the official client's
 /// (`[{"solver":…,"data":{"format":"qp","lin":…,"quad":…,"offset":…},"type":"ising","params":…,"label":…}]`).
 pub fn problem_body(
@@ -570,81 +595,25 @@ pub fn problem_body(
     params: &Map<String, Value>,
     label: Option<&str>,
 ) -> Result<Vec<u8>, SapiError> {
-    #[derive(Serialize)]
-    struct Data {
-        format: &'static str,
-        lin: String,
-        quad: String,
-        offset: Value,
-    }
-    let data = Data {
-        format: "qp",
-        lin: qp.lin_b64(),
-        quad: qp.quad_b64(),
-        offset: py_number(offset),
-    };
-    let data = serde_json::to_value(&data)
-        .map_err(|e| SapiError::new(ErrorKind::Encode, e.to_string()))?;
     let job = Job {
-        solver: solver.identity_json(),
-        data,
+        solver: JobSolver {
+            name: &solver.name,
+            version: solver
+                .graph_id
+                .as_deref()
+                .map(|graph_id| GraphVersion { graph_id }),
+        },
+        data: JobData {
+            format: "qp",
+            lin: qp.lin_b64(),
+            quad: qp.quad_b64(),
+            offset: py_number(offset),
+        },
         kind: "ising",
         params,
         label,
     };
-    // serde_json::Value objects are key-sorted; write the job with a struct to keep the official key order.
-    let mut out = Vec::new();
-    out.push(b'[');
-    write_job(&mut out, &job).map_err(|e| SapiError::new(ErrorKind::Encode, e.to_string()))?;
-    out.push(b']');
-    Ok(out)
-}
-
-fn write_job(out: &mut Vec<u8>, job: &Job<'_>) -> serde_json::Result<()> {
-    // `solver` and `data` must keep their field order too: serialise them from ordered pairs.
-    out.extend_from_slice(b"{\"solver\":");
-    write_ordered(out, &job.solver, &["name", "version"])?;
-    out.extend_from_slice(b",\"data\":");
-    write_ordered(out, &job.data, &["format", "lin", "quad", "offset"])?;
-    out.extend_from_slice(b",\"type\":");
-    serde_json::to_writer(&mut *out, job.kind)?;
-    out.extend_from_slice(b",\"params\":");
-    serde_json::to_writer(&mut *out, job.params)?;
-    if let Some(l) = job.label {
-        out.extend_from_slice(b",\"label\":");
-        serde_json::to_writer(&mut *out, l)?;
-    }
-    out.push(b'}');
-    Ok(())
-}
-
-fn write_ordered(out: &mut Vec<u8>, v: &Value, order: &[&str]) -> serde_json::Result<()> {
-    let Some(m) = v.as_object() else {
-        return serde_json::to_writer(&mut *out, v);
-    };
-    out.push(b'{');
-    let mut first = true;
-    let mut emit = |out: &mut Vec<u8>, k: &str, val: &Value| -> serde_json::Result<()> {
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        serde_json::to_writer(&mut *out, k)?;
-        out.push(b':');
-        serde_json::to_writer(&mut *out, val)
-    };
-    for k in order {
-        if let Some(val) = m.get(*k) {
-            emit(out, k, val)?;
-        }
-    }
-    for (k, val) in m {
-        if !order.contains(&k.as_str()) {
-            emit(out, k, val)?;
-        }
-    }
-    out.push(b'}');
-    Ok(())
+    serde_json::to_vec(&[job]).map_err(|e| SapiError::new(ErrorKind::Encode, e.to_string()))
 }
 
 fn statuses(url: &Url, v: &Value) -> Result<Vec<ProblemStatus>, SapiError> {
@@ -671,7 +640,7 @@ mod tests {
         .unwrap();
         let h = BTreeMap::from([(0, -1.0), (4, 0.5), (7, 0.0)]);
         let j = BTreeMap::from([((0, 4), -1.0), ((7, 0), 0.25)]);
-        let qp = encode_ising(&solver.qubits, &solver.couplers, &h, &j).unwrap();
+        let qp = encode_ising(&solver.qubits(), &solver.couplers(), &h, &j).unwrap();
         let mut params = Map::new();
         params.insert("num_reads".into(), Value::from(10));
         let body = problem_body(&solver, &qp, 1.5, &params, Some("worked-example")).unwrap();

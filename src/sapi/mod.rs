@@ -24,7 +24,7 @@ pub mod token;
 
 pub use client::{IsingJob, Region, SapiClient};
 pub use config::{ConfigEnv, ConfigOverrides, SapiConfig};
-pub use counts::{count_answer, AnswerCounts, PairCounts};
+pub use counts::{count_answer, AnswerAgreement, AnswerCounts};
 pub use error::{ErrorKind, SapiError};
 pub use http::{ClientOptions, RetryPolicy};
 pub use solver::SolverRecord;

@@ -208,7 +208,7 @@ fn solver_one(state: &State, req: &Request, name: &str) -> Outcome {
     let s = state
         .solvers
         .iter()
-        .find(|s| s.record.name == name)
+        .find(|s| s.record.name() == name)
         .ok_or_else(|| {
             err(
                 404,
@@ -351,7 +351,7 @@ fn accept(state: &State, a: submit::Accepted) -> Result<String, String> {
         let solver = state
             .solvers
             .get(a.solver_idx)
-            .map(|s| s.record.name.as_str())
+            .map(|s| s.record.name())
             .unwrap_or("");
         ledger
             .record(&LedgerEntry {
@@ -375,7 +375,7 @@ fn accept(state: &State, a: submit::Accepted) -> Result<String, String> {
         solver_name: state
             .solvers
             .get(a.solver_idx)
-            .map(|s| s.record.name.clone())
+            .map(|s| s.record.name().to_string())
             .unwrap_or_default(),
         label: a.label.clone(),
         status: Status::Pending,

@@ -69,7 +69,7 @@ fn process(state: &State, job: Job) {
                 let rows = answer::rows(
                     &samples,
                     &a.lin,
-                    &solver.record.qubits,
+                    solver.record.qubits(),
                     a.problem_type,
                     a.answer_mode,
                 );

@@ -88,8 +88,8 @@ fn qp_problem_encoding_matches_official_encoder_byte_for_byte() {
         let (h, j): (BTreeMap<u32, f64>, BTreeMap<(u32, u32), f64>) = if c.get("formula").is_some()
         {
             (
-                s.qubits.iter().map(|&q| (q, formula_h(q))).collect(),
-                s.couplers
+                s.qubits().iter().map(|&q| (q, formula_h(q))).collect(),
+                s.couplers()
                     .iter()
                     .map(|&(a, b)| ((a, b), formula_j(a, b)))
                     .collect(),
@@ -110,7 +110,7 @@ fn qp_problem_encoding_matches_official_encoder_byte_for_byte() {
                     .collect(),
             )
         };
-        let qp = encode_ising(&s.qubits, &s.couplers, &h, &j).unwrap();
+        let qp = encode_ising(&s.qubits(), &s.couplers(), &h, &j).unwrap();
         if let Some(lin) = c.get("lin") {
             assert_eq!(qp.lin_b64(), lin.as_str().unwrap(), "{name}: lin");
             assert_eq!(qp.quad_b64(), c["quad"].as_str().unwrap(), "{name}: quad");
@@ -137,7 +137,7 @@ fn qp_problem_encoding_matches_official_encoder_byte_for_byte() {
             );
         }
         // server direction: decoding gives back the active biases and undirected couplings
-        let back = decode_ising(&s.qubits, &s.couplers, &qp.lin_b64(), &qp.quad_b64()).unwrap();
+        let back = decode_ising(&s.qubits(), &s.couplers(), &qp.lin_b64(), &qp.quad_b64()).unwrap();
         for (q, b) in &h {
             assert_eq!(
                 back.h.get(q).map(|x| x.to_bits()),
@@ -547,8 +547,8 @@ fn recorded_job(
     let body: Value = serde_json::from_str(ex.req_body.as_ref().unwrap()).unwrap();
     let job = &body[0];
     let p = decode_ising(
-        &s.qubits,
-        &s.couplers,
+        &s.qubits(),
+        &s.couplers(),
         job["data"]["lin"].as_str().unwrap(),
         job["data"]["quad"].as_str().unwrap(),
     )
@@ -597,11 +597,11 @@ fn replay_s01_get_solver() {
         assert_same_request(a, b);
     }
     assert_eq!(
-        (s.name.as_str(), s.graph_id.as_deref(), s.num_qubits),
+        (s.name.as_str(), s.graph_id.as_deref(), s.num_qubits()),
         ("Mock8Q_system1.1", Some("0a1b2c3d4e"), Some(8))
     );
     assert!(s.is_online());
-    assert_eq!(s.qubits, vec![0, 1, 2, 3, 4, 5, 7]);
+    assert_eq!(s.qubits(), vec![0, 1, 2, 3, 4, 5, 7]);
     assert_eq!(s.avg_load, Some(0.12));
 }
 
@@ -613,7 +613,7 @@ fn gzip_responses_are_decoded() {
         .get_solver("Mock8Q_system1.1")
         .unwrap();
     rp.finish();
-    assert_eq!(s.qubits.len(), 7);
+    assert_eq!(s.qubits().len(), 7);
 }
 
 #[test]

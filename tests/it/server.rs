@@ -437,7 +437,7 @@ fn malformed_problems_are_item_errors() {
     for (k, needle) in [
         (
             1,
-            "lin has 2 values but solver Mock8Q_system1.1 has 7 working qubits",
+            "solver Mock8Q_system1.1: qp field `lin`: expected 7 values, found 2; lin has one value per entry of the solver's properties.qubits",
         ),
         (2, "non-zero coupling J = -1 on coupler (0, 4)"),
         (3, "base64"),

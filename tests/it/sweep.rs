@@ -1,7 +1,7 @@
 //! The sweep dataset: native files, QASA tables, conversion, and loaders that never panic.
 
 use proptest::prelude::*;
-use qasa::sweep::{self, CountMatrix, PairCounts, Sweep, SweepError, SweepMeta, SweepSource};
+use qasa::sweep::{self, CountMatrix, CouplerAgreement, Sweep, SweepError, SweepMeta, SweepSource};
 use std::path::Path;
 
 fn small_sweep(n_h: usize, n_q: usize, blocks: usize, pairs: bool) -> Sweep {
@@ -26,7 +26,7 @@ fn small_sweep(n_h: usize, n_q: usize, blocks: usize, pairs: bool) -> Sweep {
     let pairs = pairs.then(|| {
         let couplers: Vec<(u32, u32)> = qubits.windows(2).map(|w| (w[0], w[1])).collect();
         let n_c = couplers.len();
-        PairCounts {
+        CouplerAgreement {
             couplers,
             agree: (0..n_h * n_c).map(|i| (i % 50) as u32).collect(),
             reads: vec![50; n_h * n_c],
