@@ -103,7 +103,7 @@ pub fn render_table(rows: &[SolverSummary]) -> String {
 /// Runs `qasa solvers`.
 pub fn run(args: &SolversArgs) -> anyhow::Result<()> {
     let client = args.sapi.client()?;
-    let solvers = client.list_solvers()?;
+    let solvers = client.list_solvers().map_err(|e| args.sapi.explain(e))?;
     let rows: Vec<SolverSummary> = solvers.iter().map(SolverSummary::from).collect();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);

@@ -150,7 +150,8 @@ impl SapiClient {
         let token = cfg.token.clone().ok_or_else(|| {
             SapiError::new(
                 ErrorKind::Config,
-                "no SAPI token: pass --token, set DWAVE_API_TOKEN, or add `token = …` to dwave.conf",
+                "no SAPI token: set DWAVE_API_TOKEN or add `token = …` to dwave.conf; to try everything \
+                 offline, `qasa serve` runs a local SAPI server backed by a virtual QPU (any token works)",
             )
         })?;
         if let Some(t) = cfg.request_timeout_s.filter(|t| t.is_finite() && *t > 0.0) {
@@ -190,14 +191,39 @@ impl SapiClient {
         self.transport.opts.request_timeout
     }
 
+    /// A 404 from a solver resource: when the endpoint has no `/sapi/` path (or for the list, which every
+    /// SAPI serves), the base URL is probably missing its path; else the solver name is unknown.
+    fn solver_not_found(&self, e: SapiError, name: Option<&str>) -> SapiError {
+        if e.kind != ErrorKind::NotFound {
+            return e;
+        }
+        let path = self.base.path();
+        let message = if name.is_none() || !path.contains("/sapi") {
+            format!(
+                "there is no SAPI solver list at this URL; the endpoint's path is probably missing or wrong \
+                 (SAPI base URLs end in /sapi/v2/, e.g. https://na-west-1.cloud.dwavesys.com/sapi/v2/; \
+                 this endpoint is {})",
+                self.base
+            )
+        } else {
+            format!(
+                "no solver named {:?} at this endpoint; check the name (the solver list shows the available ones) and the region",
+                name.unwrap_or_default()
+            )
+        };
+        SapiError { message, ..e }
+    }
+
     /// All solvers (static and dynamic views merged by name).
     pub fn list_solvers(&self) -> Result<Vec<SolverRecord>, SapiError> {
-        let (url, stat) = self.get(
-            &format!("solvers/remote/?{FILTER_STATIC}"),
-            Resource::SolverList,
-            self.timeout(),
-            None,
-        )?;
+        let (url, stat) = self
+            .get(
+                &format!("solvers/remote/?{FILTER_STATIC}"),
+                Resource::SolverList,
+                self.timeout(),
+                None,
+            )
+            .map_err(|e| self.solver_not_found(e, None))?;
         let (_, dynamic) = self.get(
             &format!("solvers/remote/?{FILTER_DYNAMIC}"),
             Resource::SolverList,
@@ -226,12 +252,14 @@ impl SapiClient {
     /// One solver by name (404 → `NotFound`).
     pub fn get_solver(&self, name: &str) -> Result<SolverRecord, SapiError> {
         let path = format!("solvers/remote/{}", pct_encode(name));
-        let (url, stat) = self.get(
-            &format!("{path}?{FILTER_STATIC}"),
-            Resource::Solver,
-            self.timeout(),
-            None,
-        )?;
+        let (url, stat) = self
+            .get(
+                &format!("{path}?{FILTER_STATIC}"),
+                Resource::Solver,
+                self.timeout(),
+                None,
+            )
+            .map_err(|e| self.solver_not_found(e, Some(name)))?;
         let (_, dynamic) = self.get(
             &format!("{path}?{FILTER_DYNAMIC}"),
             Resource::Solver,

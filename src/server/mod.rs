@@ -42,7 +42,7 @@ pub use solver::SolverDefinition;
 
 use crate::device::{DeviceConfig, VirtualQpu};
 use crate::topology::{Topology, WorkingGraph};
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -312,13 +312,7 @@ impl Server {
                 source,
             },
         )?;
-        let local = listener.local_addr();
-        let host = if local.ip().is_ipv6() {
-            format!("[{}]", local.ip())
-        } else {
-            local.ip().to_string()
-        };
-        let base_url = format!("http://{host}:{}/sapi/v2/", local.port());
+        let base_url = format!("http://{}/sapi/v2/", reachable(listener.local_addr()));
         let _ = state.base_url.set(base_url.clone());
         Ok(ServerHandle {
             listener,
@@ -329,8 +323,19 @@ impl Server {
     }
 }
 
+/// An address clients can connect to: the loopback address of the family for a wildcard bind (`0.0.0.0` →
+/// `127.0.0.1`, `::` → `[::1]`), IPv6 in brackets.
+fn reachable(local: SocketAddr) -> String {
+    let ip = match local.ip() {
+        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, local.port()).to_string()
+}
+
 impl ServerHandle {
-    /// `http://HOST:PORT/sapi/v2/`.
+    /// `http://HOST:PORT/sapi/v2/`, with a reachable HOST (loopback when bound to a wildcard address).
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
@@ -428,6 +433,24 @@ fn working_graph(
             source: e,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reachable;
+
+    #[test]
+    fn wildcard_binds_print_a_loopback_url() {
+        let cases = [
+            ("0.0.0.0:8080", "127.0.0.1:8080"),
+            ("[::]:8080", "[::1]:8080"),
+            ("192.168.1.5:1", "192.168.1.5:1"),
+            ("[fe80::1]:2", "[fe80::1]:2"),
+        ];
+        for (bound, shown) in cases {
+            assert_eq!(reachable(bound.parse().unwrap()), shown);
+        }
+    }
 }
 
 #[cfg(test)]

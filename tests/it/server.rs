@@ -733,7 +733,7 @@ fn failed_problems_first_poll_429_and_latency() {
             assert!(p["error_message"]
                 .as_str()
                 .unwrap()
-                .contains("--problem-fail-rate"));
+                .contains("(problem_fail_rate)"));
         }
         assert_eq!(
             failed.iter().filter(|f| **f).count() as u64,
