@@ -999,21 +999,14 @@ impl Drop for Child {
     }
 }
 
-#[test]
-fn qasa_serve_prints_the_base_url_first_and_serves() {
+/// Starts `qasa serve ARGS` and reads the base URL from its first stdout line.
+fn qasa_serve(args: &[&str]) -> (Child, String) {
     use std::io::BufRead;
     use std::process::{Command, Stdio};
     let mut child = Child(
         Command::new(env!("CARGO_BIN_EXE_qasa"))
-            .args([
-                "serve",
-                "--topology",
-                "chimera:1",
-                "--port",
-                "0",
-                "--token",
-                "t",
-            ])
+            .arg("serve")
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -1026,11 +1019,13 @@ fn qasa_serve_prints_the_base_url_first_and_serves() {
     let url = line
         .trim_end()
         .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("first line: {line:?}"));
-    assert!(
-        url.starts_with("http://127.0.0.1:") && url.ends_with("/sapi/v2/"),
-        "{url}"
-    );
+        .unwrap_or_else(|| panic!("first line: {line:?}"))
+        .to_string();
+    (child, url)
+}
+
+/// The names of the solvers served at `url` (token `t`).
+fn served_names(url: &str) -> Vec<String> {
     let r = Client::new()
         .get(format!("{url}solvers/remote/?filter=none%2C%2Bidentity"))
         .header("Accept", media("solver-definition-list"))
@@ -1038,13 +1033,52 @@ fn qasa_serve_prints_the_base_url_first_and_serves() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(json_of(r)[0]["identity"]["name"], "Virtual_chimera_1_1_4");
-    let out = Command::new(env!("CARGO_BIN_EXE_qasa"))
+    json_of(r)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["identity"]["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn qasa_serve_prints_the_base_url_first_and_serves() {
+    let (_child, url) = qasa_serve(&["--topology", "chimera:1", "--port", "0", "--token", "t"]);
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/sapi/v2/"),
+        "{url}"
+    );
+    assert_eq!(served_names(&url), ["Virtual_chimera_1_1_4"]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qasa"))
         .args(["serve", "--drop-rate", "2"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: cannot start the SAPI server: drop_rate must be a fraction in [0, 1], got 2 (--drop-rate)\n"
+    );
+}
+
+#[test]
+fn qasa_serve_on_a_wildcard_address_prints_a_reachable_url() {
+    let (_child, url) = qasa_serve(&["--host", "0.0.0.0", "--topology", "chimera:1", "--token", "t"]);
+    let port = url
+        .strip_prefix("http://127.0.0.1:")
+        .and_then(|r| r.strip_suffix("/sapi/v2/"))
+        .unwrap_or_else(|| panic!("{url}"));
+    assert!(port.parse::<u16>().is_ok_and(|p| p > 0), "{url}");
+    assert_eq!(served_names(&url), ["Virtual_chimera_1_1_4"]);
+    // The IPv6 wildcard prints the IPv6 loopback (where the machine has IPv6).
+    if std::net::TcpListener::bind("[::1]:0").is_ok() {
+        let (_child6, url6) =
+            qasa_serve(&["--host", "::", "--topology", "chimera:1", "--token", "t"]);
+        assert!(
+            url6.starts_with("http://[::1]:") && url6.ends_with("/sapi/v2/"),
+            "{url6}"
+        );
+        assert_eq!(served_names(&url6), ["Virtual_chimera_1_1_4"]);
+    }
 }
 
 #[test]
