@@ -65,9 +65,11 @@ pub fn validate(schema: &'static str, value: &Value) -> Result<(), Violation> {
         let mut compiler = boon::Compiler::new();
         compiler
             .add_resource(&url, doc.clone())
-            .and_then(|()| compiler.compile(&url, &mut c.schemas))
-            .map(|idx| c.index.insert(schema, (idx, doc)))
             .map_err(|e| internal(format!("schema: {e}")))?;
+        let idx = compiler
+            .compile(&url, &mut c.schemas)
+            .map_err(|e| internal(format!("schema: {e}")))?;
+        c.index.insert(schema, (idx, doc));
     }
     let Some((idx, doc)) = c.index.get(schema) else {
         return Err(internal("schema not compiled".into()));

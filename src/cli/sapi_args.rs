@@ -26,7 +26,7 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
         .trim()
         .parse()
         .map_err(|_| format!("{s:?} is not a number of seconds"))?;
-    if !(secs > 0.0) {
+    if secs.is_nan() || secs <= 0.0 {
         return Err(format!("the time limit must be positive, got {s}"));
     }
     Duration::try_from_secs_f64(secs).map_err(|_| format!("{s} seconds is too long"))

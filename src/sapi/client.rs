@@ -211,7 +211,10 @@ impl SapiClient {
                 name.unwrap_or_default()
             )
         };
-        SapiError { message, ..e }
+        SapiError {
+            message: message.into(),
+            ..e
+        }
     }
 
     /// All solvers (static and dynamic views merged by name).
@@ -662,13 +665,12 @@ mod tests {
 
     #[test]
     fn body_matches_official_worked_example() {
-        let solver = SolverRecord::from_json(&serde_json::json!({
-            "identity":{"name":"Mock8Q_system1.1","version":{"graph_id":"0a1b2c3d4e"}},
-            "properties":{"qubits":[0,1,2,3,4,5,7],"couplers":[[0,4],[0,5],[0,7],[1,4],[1,5],[1,7],[2,4],[2,5],[2,7],[3,4],[3,5],[3,7]]}}))
-        .unwrap();
+        // The transcript's Mock8Q solver (docs/sapi-protocol.md §4.5).
+        let path = crate::server::tests_support::shared_data().join("sapi/mock-solver-Mock8Q.json");
+        let solver = SolverRecord::read_file(&path).unwrap().remove(0);
         let h = BTreeMap::from([(0, -1.0), (4, 0.5), (7, 0.0)]);
         let j = BTreeMap::from([((0, 4), -1.0), ((7, 0), 0.25)]);
-        let qp = encode_ising(&solver.qubits(), &solver.couplers(), &h, &j).unwrap();
+        let qp = encode_ising(solver.qubits(), solver.couplers(), &h, &j).unwrap();
         let mut params = Map::new();
         params.insert("num_reads".into(), Value::from(10));
         let body = problem_body(&solver, &qp, 1.5, &params, Some("worked-example")).unwrap();

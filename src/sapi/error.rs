@@ -75,7 +75,7 @@ impl fmt::Display for ErrorKind {
 pub struct SapiError {
     pub kind: ErrorKind,
     /// Human-readable cause, including what to do.
-    pub message: String,
+    pub message: Box<str>,
     /// The request URL (never contains the token).
     pub url: Option<String>,
     /// HTTP status, if a response arrived.
@@ -117,7 +117,7 @@ impl SapiError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         SapiError {
             kind,
-            message: message.into(),
+            message: message.into().into_boxed_str(),
             url: None,
             status: None,
             problem_id: None,

@@ -270,7 +270,9 @@ fn status_kind(s: StatusCode) -> ErrorKind {
 
 fn status_hint(s: StatusCode) -> &'static str {
     match s.as_u16() {
-        401 | 403 => "check the SAPI token (DWAVE_API_TOKEN or dwave.conf) and its access to the solver",
+        401 | 403 => {
+            "check the SAPI token (DWAVE_API_TOKEN or dwave.conf) and its access to the solver"
+        }
         404 | 410 => "check the solver name / problem id and the region",
         429 => "SAPI rate limit; wait and try again later",
         500..=599 => "SAPI is failing; try again later",
@@ -526,7 +528,10 @@ impl Transport {
 /// The error that ends a request when the deadline is reached (`last`: the failure that wanted a retry).
 fn out_of_time(req: &Request<'_>, last: Option<SapiError>) -> SapiError {
     let msg = match &last {
-        Some(e) => format!("the time limit ran out before a retry could finish (last attempt: {})", e.message),
+        Some(e) => format!(
+            "the time limit ran out before a retry could finish (last attempt: {})",
+            e.message
+        ),
         None => "the time limit ran out before the request could be sent".to_string(),
     };
     let e = SapiError::new(ErrorKind::TimeLimit, msg).with_url(req.url.to_string());

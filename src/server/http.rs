@@ -172,7 +172,8 @@ impl Listener {
                             map.insert(id, clone);
                         }
                     }
-                    let (handler, conns3, slots3) = (handler.clone(), conns2.clone(), slots2.clone());
+                    let (handler, conns3, slots3) =
+                        (handler.clone(), conns2.clone(), slots2.clone());
                     let spawned = std::thread::Builder::new()
                         .name("qasa-serve-conn".into())
                         .spawn(move || {
@@ -488,9 +489,16 @@ mod tests {
             (599, "HTTP/1.1 599 Status\r\n"),
         ] {
             let mut out = Vec::new();
-            write_response(&mut out, &Response::new(status, "text/plain", Vec::new()), false)
-                .unwrap();
-            assert!(String::from_utf8(out).unwrap().starts_with(line), "{status}");
+            write_response(
+                &mut out,
+                &Response::new(status, "text/plain", Vec::new()),
+                false,
+            )
+            .unwrap();
+            assert!(
+                String::from_utf8(out).unwrap().starts_with(line),
+                "{status}"
+            );
         }
     }
 

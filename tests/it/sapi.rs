@@ -110,7 +110,7 @@ fn qp_problem_encoding_matches_official_encoder_byte_for_byte() {
                     .collect(),
             )
         };
-        let qp = encode_ising(&s.qubits(), &s.couplers(), &h, &j).unwrap();
+        let qp = encode_ising(s.qubits(), s.couplers(), &h, &j).unwrap();
         if let Some(lin) = c.get("lin") {
             assert_eq!(qp.lin_b64(), lin.as_str().unwrap(), "{name}: lin");
             assert_eq!(qp.quad_b64(), c["quad"].as_str().unwrap(), "{name}: quad");
@@ -137,7 +137,7 @@ fn qp_problem_encoding_matches_official_encoder_byte_for_byte() {
             );
         }
         // server direction: decoding gives back the active biases and undirected couplings
-        let back = decode_ising(&s.qubits(), &s.couplers(), &qp.lin_b64(), &qp.quad_b64()).unwrap();
+        let back = decode_ising(s.qubits(), s.couplers(), &qp.lin_b64(), &qp.quad_b64()).unwrap();
         for (q, b) in &h {
             assert_eq!(
                 back.h.get(q).map(|x| x.to_bits()),
@@ -591,8 +591,8 @@ fn recorded_job(
     let body: Value = serde_json::from_str(ex.req_body.as_ref().unwrap()).unwrap();
     let job = &body[0];
     let p = decode_ising(
-        &s.qubits(),
-        &s.couplers(),
+        s.qubits(),
+        s.couplers(),
         job["data"]["lin"].as_str().unwrap(),
         job["data"]["quad"].as_str().unwrap(),
     )
@@ -767,7 +767,10 @@ fn replay_s09_to_s13_auth_and_media_types() {
     ];
     for (prefix, kind, msg) in cases {
         let ex = scenario(prefix);
-        let token = ex[0].req_headers["X-Auth-Token"].as_str().unwrap().to_string();
+        let token = ex[0].req_headers["X-Auth-Token"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let r = session(ex, test_opts(), &token);
         let result = r.client.get_solver("Mock8Q_system1.1");
         let seen = r.finish();
@@ -1085,7 +1088,6 @@ fn the_deadline_bounds_everything() {
     assert!(h.join().unwrap() >= 1);
 }
 
-
 #[test]
 fn encode_errors_before_any_request() {
     let c = client("http://127.0.0.1:9", test_opts());
@@ -1402,7 +1404,8 @@ fn cli_prints_one_line_per_retry_and_why() {
         );
     }
     assert!(
-        lines[6].starts_with("error: SAPI server error: SAPI is failing; try again later; SAPI says: "),
+        lines[6]
+            .starts_with("error: SAPI server error: SAPI is failing; try again later; SAPI says: "),
         "{err}"
     );
     assert!(lines[6].contains("[HTTP 503]"), "{err}");

@@ -1,7 +1,7 @@
 //! The SAPI-compatible server on a real socket (port 0), driven by a plain HTTP client (reqwest blocking)
 //! and raw TCP for byte-level checks. Protocol: docs/sapi-protocol.md (checklist §10).
 
-use crate::common::shared_data;
+use crate::common::{mock8q, shared_data};
 
 use flate2::write::ZlibEncoder;
 use qasa::sapi::qp::{decode_answer, encode_f64_le, QpAnswer};
@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 const MOCK: &str = "Mock8Q_system1.1";
 const GRAPH_ID: &str = "0a1b2c3d4e";
-const QUBITS: [u32; 7] = [0, 1, 2, 3, 4, 5, 7];
 
 fn mock_config() -> ServerConfig {
     ServerConfig {
@@ -57,7 +56,8 @@ fn content_type(r: &Response) -> String {
 
 /// `lin` over the Mock8Q qubits from `h` (qubit → field); other qubits NaN.
 fn lin(h: &[(u32, f64)]) -> String {
-    let vals: Vec<f64> = QUBITS
+    let vals: Vec<f64> = mock8q()
+        .qubits()
         .iter()
         .map(|q| {
             h.iter()
@@ -71,21 +71,8 @@ fn lin(h: &[(u32, f64)]) -> String {
 
 /// Number of Mock8Q couplers with both ends among `active`.
 fn active_couplers(active: &[u32]) -> usize {
-    let couplers = [
-        (0, 4),
-        (0, 5),
-        (0, 7),
-        (1, 4),
-        (1, 5),
-        (1, 7),
-        (2, 4),
-        (2, 5),
-        (2, 7),
-        (3, 4),
-        (3, 5),
-        (3, 7),
-    ];
-    couplers
+    mock8q()
+        .couplers()
         .iter()
         .filter(|(u, v)| active.contains(u) && active.contains(v))
         .count()
@@ -207,7 +194,9 @@ fn solver_list_and_get_with_vendor_media_types_etag_and_filters() {
         .unwrap()
         .starts_with("private"));
     let stat = json_of(r);
-    assert!(stat.get("status").is_none() && stat["properties"]["qubits"] == json!(QUBITS));
+    assert!(
+        stat.get("status").is_none() && stat["properties"]["qubits"] == json!(mock8q().qubits())
+    );
     let r = Client::new()
         .get(&url)
         .header("Accept", media("solver-definition"))
@@ -1062,7 +1051,14 @@ fn qasa_serve_prints_the_base_url_first_and_serves() {
 
 #[test]
 fn qasa_serve_on_a_wildcard_address_prints_a_reachable_url() {
-    let (_child, url) = qasa_serve(&["--host", "0.0.0.0", "--topology", "chimera:1", "--token", "t"]);
+    let (_child, url) = qasa_serve(&[
+        "--host",
+        "0.0.0.0",
+        "--topology",
+        "chimera:1",
+        "--token",
+        "t",
+    ]);
     let port = url
         .strip_prefix("http://127.0.0.1:")
         .and_then(|r| r.strip_suffix("/sapi/v2/"))

@@ -223,7 +223,8 @@ fn qasa_convert(input: &Path, output: &Path) -> (String, Option<i32>) {
 fn cli_schema_violations_name_the_field_and_what_was_expected() {
     let dir = tempfile::tempdir().unwrap();
     let good = sweep::native::to_value(&small_sweep(5, 3, 0, false));
-    let cases: [(&str, fn(&mut serde_json::Value), &str); 3] = [
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(&str, Edit, &str); 3] = [
         (
             "no-h.sweep.json",
             |v| {
