@@ -327,12 +327,7 @@ impl SolverRecord {
     /// The records of a file (`.json` or gzip, [`crate::gzip`]): one record, or every record of a list
     /// (a saved `GET solvers/remote/`).
     pub fn read_file(path: &Path) -> Result<Vec<SolverRecord>, SolverError> {
-        let bytes = crate::gzip::read(path)?;
-        let value: Value = serde_json::from_slice(&bytes).map_err(|source| SolverError::Json {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        match value {
+        match read_json(path)? {
             Value::Array(list) => list.into_iter().map(Self::from_value).collect(),
             one => Ok(vec![Self::from_value(one)?]),
         }
@@ -430,6 +425,15 @@ impl SolverRecord {
             .or_else(|| v.get("id"))
             .and_then(Value::as_str)
     }
+}
+
+/// The JSON of a solver record file, plain or gzip ([`crate::gzip`]): one record or a list, unread.
+pub fn read_json(path: &Path) -> Result<Value, SolverError> {
+    let bytes = crate::gzip::read(path)?;
+    serde_json::from_slice(&bytes).map_err(|source| SolverError::Json {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 impl Serialize for SolverRecord {

@@ -50,15 +50,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// Errors of the server module.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    /// A solver file could not be read or decompressed.
+    /// A solver file could not be read, decompressed or parsed.
     #[error(transparent)]
-    File(#[from] crate::gzip::ReadError),
-    #[error("solver file {}: not valid JSON ({source}); expected a SAPI solver record or a list of them", path.display())]
-    SolverJson {
-        path: PathBuf,
-        #[source]
-        source: serde_json::Error,
-    },
+    Read(#[from] crate::sapi::solver::SolverError),
     #[error("solver file {}: it holds no QPU solver record (none has properties.qubits)", path.display())]
     NoQpuRecord { path: PathBuf },
     #[error("solver file {}: {source}", path.display())]

@@ -44,13 +44,7 @@ pub struct SolverDefinition {
 impl SolverDefinition {
     /// Load a record file (`.json` or gzip; an object, or a list whose QPU records are served).
     pub fn from_file(path: &Path) -> Result<Vec<SolverDefinition>, ServerError> {
-        let bytes = crate::gzip::read(path)?;
-        let v: Value =
-            serde_json::from_slice(&bytes).map_err(|source| ServerError::SolverJson {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        let items = match v {
+        let items = match crate::sapi::solver::read_json(path)? {
             // A list (e.g. a saved `GET solvers/remote/`) may mix in hybrid solvers: serve its QPUs.
             Value::Array(a) => a
                 .into_iter()

@@ -161,18 +161,10 @@ pub enum TopologyError {
     /// The graph of a solver record is not valid for its topology (the message names the entry).
     #[error("{reason}")]
     InvalidRecord { reason: String },
-    /// The solver record could not be read (a field of the wrong type, no name).
+    /// The solver file or record could not be read (unreadable, truncated gzip, not JSON, a field of the
+    /// wrong type, no name).
     #[error(transparent)]
     Record(#[from] crate::sapi::solver::SolverError),
-    /// The solver file could not be read or decompressed.
-    #[error(transparent)]
-    File(#[from] crate::gzip::ReadError),
-    #[error("{}: not valid JSON ({source}); expected a SAPI solver record", path.display())]
-    Json {
-        path: std::path::PathBuf,
-        #[source]
-        source: serde_json::Error,
-    },
 }
 
 impl Topology {

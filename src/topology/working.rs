@@ -44,12 +44,7 @@ impl WorkingGraph {
             path: path.to_path_buf(),
             source: Box::new(e),
         };
-        let bytes = crate::gzip::read(path)?;
-        let value: Value =
-            serde_json::from_slice(&bytes).map_err(|source| TopologyError::Json {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        let value = crate::sapi::solver::read_json(path)?;
         let record = select_record(value, name).map_err(in_file)?;
         let record = SolverRecord::from_value(record).map_err(|e| in_file(e.into()))?;
         Self::from_solver_record(&record).map_err(in_file)

@@ -484,16 +484,14 @@ fn real_solver_records() {
     assert!(adv.qubits.iter().all(|&q| adv.topology.contains(q)));
 }
 
+/// The JSON of a shared solver record file.
+fn solver_json(file: &str) -> serde_json::Value {
+    qasa::sapi::solver::read_json(&solver(file)).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// Writes the DW_2000Q_5 record without `properties.qubits`, gzipped, as a list, named like the original.
 fn record_without_qubits(dir: &std::path::Path) -> PathBuf {
-    let bytes = std::fs::read(solver("DW_2000Q_5.solver.json.gz")).unwrap();
-    let mut text = String::new();
-    std::io::Read::read_to_string(
-        &mut flate2::read::GzDecoder::new(bytes.as_slice()),
-        &mut text,
-    )
-    .unwrap();
-    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut value = solver_json("DW_2000Q_5.solver.json.gz");
     value["properties"]
         .as_object_mut()
         .unwrap()
@@ -529,14 +527,7 @@ fn record_without_qubits_names_file_and_field() {
 #[test]
 fn plain_json_and_named_list_selection() {
     let dir = tempfile::tempdir().unwrap();
-    let bytes = std::fs::read(solver("Advantage2_prototype2_3.solver.json.gz")).unwrap();
-    let mut text = String::new();
-    std::io::Read::read_to_string(
-        &mut flate2::read::GzDecoder::new(bytes.as_slice()),
-        &mut text,
-    )
-    .unwrap();
-    let record: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let record = solver_json("Advantage2_prototype2_3.solver.json.gz");
     let list = serde_json::json!([{"id": "Other", "properties": {}}, record]);
     let path = dir.path().join("solvers.json");
     std::fs::write(&path, serde_json::to_vec(&list).unwrap()).unwrap();
@@ -566,14 +557,7 @@ fn plain_json_and_named_list_selection() {
 /// A solver record in the v3 shape SAPI serves today: `identity: {name, version: {graph_id}}` instead of
 /// the v2 `id` (docs/sapi-protocol.md §3.1; the shape of the recorded cassettes and of `GET solvers/remote/`).
 fn v3_record(v2_file: &str, name: &str, graph_id: &str) -> serde_json::Value {
-    let bytes = std::fs::read(solver(v2_file)).unwrap();
-    let mut text = String::new();
-    std::io::Read::read_to_string(
-        &mut flate2::read::GzDecoder::new(bytes.as_slice()),
-        &mut text,
-    )
-    .unwrap();
-    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut v = solver_json(v2_file);
     let obj = v.as_object_mut().unwrap();
     obj.remove("id");
     obj.insert(
