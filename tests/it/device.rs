@@ -429,7 +429,7 @@ fn truth_file_round_trips_and_validates() {
     std::fs::write(&p, r#"{"format":"qasa-truth"}"#).unwrap();
     let e = device::read_truth(&p).unwrap_err().to_string();
     assert!(
-        e.contains("truth.json: at /") && e.contains("this required field is missing"),
+        e.contains("truth.json: at /: required fields are missing: \"tool_version\", \"topology\""),
         "{e}"
     );
 }
