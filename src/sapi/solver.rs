@@ -298,11 +298,22 @@ impl SolverRecord {
                 found: json_type(&raw),
             });
         }
-        let wire: Wire =
-            serde_path_to_error::deserialize(&raw).map_err(|e| SolverError::Field {
-                field: e.path().to_string(),
-                source: e.into_inner(),
-            })?;
+        // Fast path without path tracking; on an error, decode again to learn which field failed.
+        let wire = match Wire::deserialize(&raw) {
+            Ok(w) => w,
+            Err(plain) => {
+                return Err(match serde_path_to_error::deserialize::<_, Wire>(&raw) {
+                    Err(e) => SolverError::Field {
+                        field: e.path().to_string(),
+                        source: e.into_inner(),
+                    },
+                    Ok(_) => SolverError::Field {
+                        field: ".".into(),
+                        source: plain,
+                    },
+                })
+            }
+        };
         let (v3_name, graph_id) = match wire.identity {
             Some(i) => (i.name, i.version.and_then(|v| v.graph_id)),
             None => (None, None),
