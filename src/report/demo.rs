@@ -11,9 +11,9 @@ use super::{build, Report, ReportError, ReportInput};
 use crate::analysis::{self, Analysis, AnalysisConfig};
 use crate::device::{self, DeviceConfig, SimulationPlan, Truth, VirtualQpu};
 use crate::fit::{self, FitConfig, FitResult};
+use crate::sapi::solver::SolverRecord;
 use crate::sweep::Sweep;
 use crate::topology::{Topology, WorkingGraph};
-use std::io::Read;
 use std::time::Instant;
 
 /// The Advantage_system4.1 solver record (gzip JSON), `data/Advantage_system4_1.solver.json.gz`.
@@ -111,13 +111,13 @@ pub enum DemoError {
 
 /// The embedded Advantage_system4.1 working graph.
 pub fn advantage_graph() -> Result<WorkingGraph, DemoError> {
-    let mut text = Vec::new();
-    flate2::read::GzDecoder::new(ADVANTAGE_RECORD)
-        .read_to_end(&mut text)
+    let name = std::path::Path::new("Advantage_system4_1.solver.json.gz");
+    let text = crate::gzip::decompress(ADVANTAGE_RECORD.to_vec(), name)
         .map_err(|e| DemoError::Record(e.to_string()))?;
     let v: serde_json::Value =
         serde_json::from_slice(&text).map_err(|e| DemoError::Record(e.to_string()))?;
-    WorkingGraph::from_solver_record(&v).map_err(|e| DemoError::Record(e.to_string()))
+    let record = SolverRecord::from_value(v).map_err(|e| DemoError::Record(e.to_string()))?;
+    WorkingGraph::from_solver_record(&record).map_err(|e| DemoError::Record(e.to_string()))
 }
 
 /// A perfect graph for `--topology`.
