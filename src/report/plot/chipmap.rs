@@ -48,7 +48,8 @@ impl Frame {
     }
     /// Side of a qubit's square in pixels.
     fn side(&self, pitch: f64) -> i32 {
-        ((0.9 * pitch * self.size).round() as i32).clamp(2, 14)
+        // At least 3 px, so that a full chip's colours read; neighbours closer than that touch.
+        ((0.9 * pitch * self.size).round() as i32).clamp(3, 14)
     }
 }
 
@@ -180,15 +181,17 @@ impl Figure for ChipMapFigure<'_> {
             bold(TITLE_PX),
         ))?;
         let frame = Frame::new();
-        // A light grey ground, so that values near the white middle of the diverging scale stay visible.
-        let pad = 6;
-        root.draw(&Rectangle::new(
-            [
-                (frame.x0 - pad, frame.y0 - pad),
-                (frame.x0 + MAP_SIZE + pad, frame.y0 + MAP_SIZE + pad),
-            ],
-            GROUND.filled(),
-        ))?;
+        // A light grey ground under a diverging scale, so that values near its white middle stay visible.
+        if map.scale.palette == "diverging" {
+            let pad = 6;
+            root.draw(&Rectangle::new(
+                [
+                    (frame.x0 - pad, frame.y0 - pad),
+                    (frame.x0 + MAP_SIZE + pad, frame.y0 + MAP_SIZE + pad),
+                ],
+                GROUND.filled(),
+            ))?;
+        }
         let side = frame.side(layout.pitch);
         let half = side / 2;
         let pal = palette(&map.scale);
