@@ -11,11 +11,15 @@ use std::path::PathBuf;
 
 #[derive(ClapArgs, Debug)]
 pub struct Args {
-    /// Input: a native sweep (*.sweep.json[.gz]) or a QASA spin_table.csv (recognised by content).
+    /// Input: a native sweep (*.sweep.json[.gz]), a QASA spin_table.csv or a dimod sample set file
+    /// (recognised by content).
     input: PathBuf,
     /// Output; the format follows the name (.csv → QASA table, .json / .json.gz → native sweep).
     #[arg(long, short)]
     out: PathBuf,
+    /// Hardware graph of a dimod file's qubits: pair counts are kept on its couplers.
+    #[command(flatten)]
+    graph: super::graph_args::GraphArgs,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -23,7 +27,8 @@ pub fn run(args: Args) -> Result<()> {
     let mut files = Outputs::new();
     files.input(&args.input);
     let out = files.output("--out", &args.out)?;
-    let sweep = qasa::sweep::read_sweep(&args.input)?;
+    let graph = args.graph.load()?;
+    let sweep = qasa::sweep::read_sweep_with_graph(&args.input, graph.as_ref())?;
     files.write(out, |w| qasa::sweep::write_sweep_to(&sweep, &args.out, w))?;
     files.commit()?;
     if format == SweepFormat::QasaCsv {

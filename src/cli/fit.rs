@@ -28,8 +28,12 @@ profile-likelihood intervals (--profile), bootstrap.*_lo/hi 95 % block-bootstrap
 #[derive(ClapArgs, Debug)]
 #[command(after_help = AFTER_HELP, allow_negative_numbers = true)]
 pub struct Args {
-    /// Input sweep: native *.sweep.json[.gz] or a QASA spin_table.csv (recognised by content).
+    /// Input sweep: native *.sweep.json[.gz], a QASA spin_table.csv or a dimod sample set file (recognised
+    /// by content).
     input: PathBuf,
+    /// Hardware graph of a dimod file's qubits (recorded in the fit's metadata for the analysis).
+    #[command(flatten)]
+    graph: super::graph_args::GraphArgs,
     /// Output fit file (JSON).
     #[arg(long, short, default_value = "fit.json")]
     out: PathBuf,
@@ -125,10 +129,11 @@ pub fn run(args: Args) -> Result<()> {
         },
     };
     let truth = match &args.truth {
-        Some(p) => Some(qasa::device::read_truth(p).map_err(anyhow::Error::msg)?),
+        Some(p) => Some(qasa::device::read_truth(p)?),
         None => None,
     };
-    let sweep = qasa::sweep::read_sweep(&args.input)?;
+    let graph = args.graph.load()?;
+    let sweep = qasa::sweep::read_sweep_with_graph(&args.input, graph.as_ref())?;
     let bar = Progress::new("fit", sweep.qubits.len() as u64, "qubits", args.quiet);
     let res = fit::fit_sweep_with_progress(&sweep, &cfg, &|n| bar.set(n));
     bar.finish();

@@ -4,12 +4,19 @@
 //! through [`output`] (checked up front, atomic, nothing left on failure) and draws progress with
 //! [`progress`].
 
+mod analyze;
+mod collect;
+mod compare;
 mod console;
 mod convert;
+mod demo;
 mod fit;
+mod graph_args;
 mod numbers;
 mod output;
+mod plan;
 mod progress;
+mod report;
 mod sapi_args;
 mod serve;
 mod simulate;
@@ -34,16 +41,29 @@ struct Cli {
 enum Command {
     /// Simulate a sweep on the built-in virtual QPU (known true parameters).
     Simulate(simulate::Args),
+    /// Plan a campaign: calls, reads, h grid, QPU-time cost and expected precision, checked against the
+    /// solver's limits.
+    Plan(plan::Args),
+    /// Run a plan on a SAPI solver (Leap or `qasa serve`): journaled, resumable, within a budget.
+    Collect(collect::Args),
     /// Convert between a QASA spin_table.csv and a native sweep file.
     Convert(convert::Args),
     /// Fit every qubit of a sweep (β, b, γ, η with errors, model choice).
     Fit(fit::Args),
+    /// Analyse a fit: scores, flags, pooled temperature, correlations, spatial maps, crosstalk.
+    Analyze(analyze::Args),
+    /// Compare two fits of the same chip: per-qubit drift with significance.
+    Compare(compare::Args),
     /// Hardware graphs: edge lists, layouts, solver working graphs.
     Topology(topology::Args),
     /// List the solvers SAPI offers (name, topology, working/total qubits, status, load).
     Solvers(solvers::SolversArgs),
     /// Run a local SAPI-compatible server backed by the virtual QPU.
     Serve(serve::Args),
+    /// The whole pipeline on a virtual chip, no account needed: sweep → fit → report.
+    Demo(demo::Args),
+    /// Hardware report of a sweep: self-contained HTML, Markdown with PNG plots, JSON.
+    Report(report::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -53,11 +73,17 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Simulate(a) => simulate::run(a),
+        Command::Plan(a) => plan::run(a),
+        Command::Collect(a) => collect::run(a),
         Command::Convert(a) => convert::run(a),
         Command::Fit(a) => fit::run(a),
+        Command::Analyze(a) => analyze::run(a),
+        Command::Compare(a) => compare::run(a),
         Command::Topology(a) => topology::run(a),
         Command::Solvers(a) => solvers::run(&a),
         Command::Serve(a) => serve::run(a),
+        Command::Report(a) => report::run(a),
+        Command::Demo(a) => demo::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,7 +10,7 @@ pub struct Progress(ProgressBar);
 /// The template shared by every command; `{prefix}` is the command, `unit` what is counted.
 fn template(unit: &str) -> String {
     format!(
-        "{{prefix}} [{{bar:40}}] {{pos}}/{{len}} {unit}  {{elapsed_precise}} elapsed, {{eta}} left"
+        "{{prefix}} [{{bar:40}}] {{pos}}/{{len}} {unit}  {{elapsed_precise}} elapsed, {{eta}} left  {{msg}}"
     )
 }
 
@@ -35,6 +35,11 @@ impl Progress {
         if pos > self.0.position() {
             self.0.set_position(pos);
         }
+    }
+
+    /// A note after the bar (e.g. reads and QPU seconds of a campaign).
+    pub fn message(&self, text: String) {
+        self.0.set_message(text);
     }
 
     pub fn finish(&self) {

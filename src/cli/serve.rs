@@ -1,16 +1,18 @@
 //! `qasa serve`: a SAPI-compatible server on a real socket, backed by the virtual QPU.
 //!
-//! The first line on stdout is `listening on http://HOST:PORT/sapi/v2/` (the base URL clients use), printed
-//! and flushed once the socket accepts connections; a summary of the served solvers follows on stderr.
+//! The first line on stdout is `listening on http://HOST:PORT/sapi/v2/` (the base URL clients use; HOST is
+//! the loopback address when `--host` is a wildcard such as 0.0.0.0 or ::), printed and flushed once the
+//! socket accepts connections; a summary of the served solvers follows on stderr.
 //! Runs until killed.
 
 use super::console;
 use super::numbers::{finite, whole};
 use super::output::Outputs;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args as ClapArgs;
 use qasa::device::DeviceConfig;
-use qasa::server::{FaultConfig, Server, ServerConfig, SolverSource};
+use qasa::server::faults::FaultError;
+use qasa::server::{FaultConfig, Server, ServerConfig, ServerError, SolverSource};
 use std::path::PathBuf;
 
 #[derive(ClapArgs, Debug)]
@@ -73,6 +75,10 @@ pub struct Args {
     /// Answer the first status poll of every problem with 429 + Retry-After.
     #[arg(long)]
     fail_first_poll: bool,
+    /// Take the solvers offline once this many problems were accepted (later submissions are refused with
+    /// "solver is offline").
+    #[arg(long, value_name = "N")]
+    offline_after: Option<u64>,
     /// Simulated QPU time per problem, ms (problems stay IN_PROGRESS this long).
     #[arg(long, default_value_t = 0, value_name = "MS", value_parser = whole::<u64>)]
     solve_time_ms: u64,
@@ -94,6 +100,23 @@ pub struct Args {
     /// Memory kept for answers, MiB; older answers are evicted and then answer 410 Gone.
     #[arg(long, default_value_t = 1024, value_name = "MIB", value_parser = whole::<usize>)]
     answer_memory_mib: usize,
+}
+
+/// The server's error with the flag that controls the setting (the library does not know the flags).
+fn explain(e: ServerError) -> anyhow::Error {
+    let hint = match &e {
+        ServerError::Faults(FaultError::Rate { name, .. }) => {
+            format!(" (--{})", name.replace('_', "-"))
+        }
+        ServerError::Faults(FaultError::Status { .. }) => " (--fail-status)".into(),
+        ServerError::NoSolver => " (--solver-file FILE or --topology SPEC)".into(),
+        ServerError::Bind { .. } => " (--host, --port; --port 0 picks a free port)".into(),
+        ServerError::Topology { .. } | ServerError::Synthetic { .. } => " (--topology)".into(),
+        ServerError::Config(m) if m.contains("QPU time scale") => " (--qpu-time-scale)".into(),
+        ServerError::Ledger { .. } => " (--ledger)".into(),
+        _ => String::new(),
+    };
+    anyhow::anyhow!("cannot start the SAPI server: {e}{hint}")
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -124,6 +147,7 @@ pub fn run(a: Args) -> Result<()> {
             drop_before: a.drop_before,
             problem_fail_rate: a.problem_fail_rate,
             fail_first_poll: a.fail_first_poll,
+            offline_after: a.offline_after,
         },
         ledger: a.ledger,
         strict_accept: a.strict_accept,
@@ -139,8 +163,15 @@ pub fn run(a: Args) -> Result<()> {
             ..DeviceConfig::default()
         },
     };
-    let handle = Server::start(config).context("cannot start the SAPI server")?;
+    let handle = Server::start(config).map_err(explain)?;
     console::line(format_args!("listening on {}", handle.base_url()))?;
+    let bound = handle.local_addr();
+    if bound.ip().is_unspecified() {
+        console::note(format_args!(
+            "bound to {bound} (every interface): other machines reach it at this host's address, port {}",
+            bound.port()
+        ));
+    }
     console::note(format_args!(
         "solvers: {}; Metadata API: {}regions/",
         handle.solver_names().join(", "),

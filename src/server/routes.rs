@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 const SAPI_PREFIX: &str = "/sapi/v2/";
 const METADATA_PREFIX: &str = "/metadata/v1/";
 const NO_PROBLEM: &str = "Problem does not exist or apitoken does not have access";
-const GONE: &str = "Problem answer is no longer accessible (evicted: the server keeps --answer-memory-mib of answers)";
+const GONE: &str = "Problem answer is no longer accessible (evicted: the server keeps answer_memory_mib MiB of answers)";
 
 /// An error reply.
 struct ApiError {
@@ -118,8 +118,8 @@ pub fn handle(state: &State, req: Request) -> Reply {
 
 fn injected(state: &State, status: u16) -> ApiError {
     let msg = match status {
-        429 => "Too many requests (injected by qasa serve --fail-rate); retry after the Retry-After delay",
-        _ => "Server error injected by qasa serve --fail-rate; the request was not processed",
+        429 => "Too many requests (injected by the qasa server, fail_rate); retry after the Retry-After delay",
+        _ => "Server error injected by the qasa server (fail_rate); the request was not processed",
     };
     let retry_after = matches!(status, 429 | 503).then_some(state.config.faults.retry_after_s);
     ApiError {
@@ -198,7 +198,7 @@ fn solvers_list(state: &State, req: &Request) -> Outcome {
     let list: Vec<Value> = state
         .solvers
         .iter()
-        .map(|s| s.record.view(filter))
+        .map(|s| with_status(state, s.record.view(filter)))
         .collect();
     Ok(cached(req, Resource::SolverList, &neg, &Value::Array(list)))
 }
@@ -208,7 +208,7 @@ fn solver_one(state: &State, req: &Request, name: &str) -> Outcome {
     let s = state
         .solvers
         .iter()
-        .find(|s| s.record.name == name)
+        .find(|s| s.record.name() == name)
         .ok_or_else(|| {
             err(
                 404,
@@ -219,8 +219,19 @@ fn solver_one(state: &State, req: &Request, name: &str) -> Outcome {
         req,
         Resource::Solver,
         &neg,
-        &s.record.view(req.query_value("filter")),
+        &with_status(state, s.record.view(req.query_value("filter"))),
     ))
+}
+
+/// A solver view with `status: OFFLINE` once the server's solvers went offline (fault injection).
+fn with_status(state: &State, mut view: Value) -> Value {
+    let accepted = state.counters.problems_accepted.load(Ordering::SeqCst);
+    if state.config.faults.offline(accepted) {
+        if let Some(s) = view.get_mut("status") {
+            *s = Value::from("OFFLINE");
+        }
+    }
+    view
 }
 
 // ---------------------------------------------------------------- submit
@@ -345,13 +356,18 @@ fn submit(state: &State, req: &Request) -> Outcome {
 fn accept(state: &State, a: submit::Accepted) -> Result<String, String> {
     let mut g = state.store.lock();
     let index = g.next_index;
+    if state.config.faults.offline(index) {
+        return Err(
+            "solver is offline (qasa serve --offline-after): not accepting problems".into(),
+        );
+    }
     let id = problem_id(state.config.seed, index);
     let submitted_on = now_iso();
     if let Some(ledger) = &state.ledger {
         let solver = state
             .solvers
             .get(a.solver_idx)
-            .map(|s| s.record.name.as_str())
+            .map(|s| s.record.name())
             .unwrap_or("");
         ledger
             .record(&LedgerEntry {
@@ -375,7 +391,7 @@ fn accept(state: &State, a: submit::Accepted) -> Result<String, String> {
         solver_name: state
             .solvers
             .get(a.solver_idx)
-            .map(|s| s.record.name.clone())
+            .map(|s| s.record.name().to_string())
             .unwrap_or_default(),
         label: a.label.clone(),
         status: Status::Pending,
@@ -469,7 +485,7 @@ fn problems_list(state: &State, req: &Request) -> Outcome {
                 .fetch_add(1, Ordering::SeqCst);
             return Err(ApiError {
                 status: 429,
-                msg: "Too many requests (first poll of a problem, injected by qasa serve --fail-first-poll)".into(),
+                msg: "Too many requests (first poll of a problem, injected by the qasa server, fail_first_poll)".into(),
                 retry_after: Some(state.config.faults.retry_after_s),
             });
         }

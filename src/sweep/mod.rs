@@ -7,11 +7,12 @@
 
 mod check;
 mod counts;
+pub mod dimod;
 mod error;
 pub mod native;
 pub mod qasa_csv;
 
-pub use check::check;
+pub use check::{check, CheckError};
 pub use counts::CountMatrix;
 pub use error::SweepError;
 
@@ -29,6 +30,8 @@ pub enum SweepSource {
     Collected,
     /// Imported from a QASA `spin_table.csv` (gauges unknown).
     QasaCsv,
+    /// Imported from dimod `SampleSet.to_serializable()` JSON (gauges unknown).
+    Dimod,
 }
 
 /// Metadata of a sweep.
@@ -70,6 +73,28 @@ pub struct SweepMeta {
     /// likelihood needs that). `None` when unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calls_per_block: Option<u32>,
+    /// The plan the sweep executed (`qasa simulate`, `qasa collect`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<CampaignMeta>,
+}
+
+/// How a sweep was collected from a plan (`collect::Plan`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CampaignMeta {
+    /// SHA-256 (hex) of the plan.
+    pub plan_sha256: String,
+    /// Calls of the plan, each counted once.
+    pub calls: u64,
+    /// Estimated QPU access time of the plan, seconds.
+    pub estimated_qpu_s: f64,
+    /// QPU access time charged, seconds: the sum of the answers' `qpu_access_time` (a call's estimate
+    /// where its answer has no timing; attempts the service lost are not included); absent for
+    /// simulations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charged_qpu_s: Option<f64>,
+    /// Calls submitted again because the service failed or lost a problem (each attempt was billed).
+    #[serde(default)]
+    pub resubmitted_calls: u64,
 }
 
 /// Topology as SAPI writes it: `{"type": "pegasus", "shape": [16]}`.
@@ -96,7 +121,7 @@ impl From<Topology> for TopologyRef {
 
 /// Per (h, coupler) pair statistics: reads in which both spins agree, out of reads.
 #[derive(Clone, Debug, PartialEq)]
-pub struct PairCounts {
+pub struct CouplerAgreement {
     /// Couplers `(u, v)`, `u < v`, both in the sweep's qubit list.
     pub couplers: Vec<(QubitId, QubitId)>,
     /// `agree[ih * couplers.len() + ic]`: reads with s_u = s_v.
@@ -118,7 +143,7 @@ pub struct Sweep {
     /// Per-call blocks (each the same shape as `counts`; they sum to `counts`). Empty when not recorded.
     pub blocks: Vec<CountMatrix>,
     /// Pair counts on couplers, when recorded.
-    pub pairs: Option<PairCounts>,
+    pub pairs: Option<CouplerAgreement>,
 }
 
 /// File formats a sweep can be read from or written to.
@@ -128,6 +153,8 @@ pub enum SweepFormat {
     Native,
     /// QASA `spin_table.csv`.
     QasaCsv,
+    /// dimod `SampleSet.to_serializable()` JSON (read only).
+    Dimod,
 }
 
 impl SweepFormat {
@@ -150,26 +177,45 @@ impl SweepFormat {
     }
 }
 
-/// Reads a sweep from a native file (plain or gzip) or a QASA `spin_table.csv`, recognised by content.
+/// Reads a sweep from a native file (plain or gzip), a QASA `spin_table.csv` or a dimod sample set file,
+/// recognised by content. dimod files get no pair counts here (see [`read_sweep_with_graph`]).
 pub fn read_sweep(path: &Path) -> Result<Sweep, SweepError> {
-    let bytes = native::read_bytes(path)?;
+    read_sweep_with_graph(path, None)
+}
+
+/// As [`read_sweep`]; a dimod file gets pair counts on the couplers of `graph` between sampled qubits.
+pub fn read_sweep_with_graph(
+    path: &Path,
+    graph: Option<&crate::topology::WorkingGraph>,
+) -> Result<Sweep, SweepError> {
+    let bytes = crate::gzip::read(path)?;
     match sniff(&bytes) {
         Some(SweepFormat::Native) => native::from_slice(&bytes, path),
         Some(SweepFormat::QasaCsv) => qasa_csv::from_slice(&bytes, path),
+        Some(SweepFormat::Dimod) => dimod::from_slice(&bytes, path, graph),
         None => Err(SweepError::Format {
             path: path.to_path_buf(),
-            reason: "it starts neither with a JSON object nor with a `h,samples,...` header".into(),
+            reason:
+                "it starts neither with a JSON object or array nor with a `h,samples,...` header"
+                    .into(),
         }),
     }
 }
 
-/// Recognises a sweep format from the first bytes of a (decompressed) file.
+/// Recognises a sweep format from the first bytes of a (decompressed) file: a JSON array, or a JSON
+/// object whose top-level `"type"` is `"SampleSet"`, is dimod; another JSON object is native.
 pub fn sniff(bytes: &[u8]) -> Option<SweepFormat> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let start = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
     let rest = &bytes[start..];
     if rest.starts_with(b"{") {
-        Some(SweepFormat::Native)
+        if dimod::top_level_type(rest).as_deref() == Some("SampleSet") {
+            Some(SweepFormat::Dimod)
+        } else {
+            Some(SweepFormat::Native)
+        }
+    } else if rest.starts_with(b"[") {
+        Some(SweepFormat::Dimod)
     } else if rest.starts_with(b"h,") || rest.starts_with(b"\"h\",") {
         Some(SweepFormat::QasaCsv)
     } else {
@@ -183,6 +229,14 @@ pub fn write_sweep(sweep: &Sweep, path: &Path) -> Result<(), SweepError> {
     match SweepFormat::from_file_name(path)? {
         SweepFormat::Native => native::write(sweep, path),
         SweepFormat::QasaCsv => qasa_csv::write(sweep, path),
+        SweepFormat::Dimod => Err(dimod_not_written(path)),
+    }
+}
+
+fn dimod_not_written(path: &Path) -> SweepError {
+    SweepError::Format {
+        path: path.to_path_buf(),
+        reason: "dimod sample set files are read, not written".into(),
     }
 }
 
@@ -196,6 +250,7 @@ pub fn write_sweep_to(
     match SweepFormat::from_file_name(path)? {
         SweepFormat::Native => native::write_to(sweep, path, w),
         SweepFormat::QasaCsv => qasa_csv::write_to(sweep, path, w),
+        SweepFormat::Dimod => Err(dimod_not_written(path)),
     }
 }
 
@@ -215,6 +270,7 @@ impl SweepMeta {
             tool_version: crate::TOOL_VERSION.to_string(),
             seed: None,
             calls_per_block: None,
+            campaign: None,
         }
     }
 }

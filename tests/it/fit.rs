@@ -64,6 +64,7 @@ fn synth(
             tool_version: qasa::TOOL_VERSION.to_string(),
             seed: Some(seed),
             calls_per_block: Some(1),
+            campaign: None,
         },
         h: h.to_vec(),
         qubits: (0..nq as u32).collect(),
@@ -839,7 +840,7 @@ fn recovers_the_virtual_qpu_truth() {
         },
     );
     let plan = SimulationPlan {
-        blocks: 20,
+        blocks: 10,
         seed: 8,
         ..SimulationPlan::default()
     };
