@@ -741,8 +741,9 @@ fn cancel_pending_and_in_progress_problems() {
         solvers: vec![SolverSource::Topology(SMALL.into())],
         seed: 11,
         submit_wait_ms: 0,
-        // The QPU worker holds the first problem this long, so the second stays PENDING.
-        solve_time_ms: 1500,
+        // The QPU worker holds the first problem this long, so the second stays PENDING (long enough
+        // for the steps below on a loaded machine).
+        solve_time_ms: 5000,
         ..ServerConfig::default()
     });
     let c = env.client();
@@ -777,6 +778,16 @@ fn cancel_pending_and_in_progress_problems() {
     let e = c.cancel_problem(&second.id).expect_err("409");
     assert_eq!(e.status, Some(409), "{e}");
     assert_eq!(e.kind, ErrorKind::Rejected);
+    // The worker picks the first problem up asynchronously: wait until it is IN_PROGRESS.
+    let started = std::time::Instant::now();
+    // (`GET problems/{id}/` answers at once; a poll would long-poll until the problem is done.)
+    while c.get_problem(&first.id).expect("status of first").state != ProblemState::InProgress {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(4),
+            "the first problem never went IN_PROGRESS"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     // The first one is IN_PROGRESS: SAPI answers 202 "Attempting to cancel problem in progress." (§3.6);
     // the client reports it as an IN_PROGRESS status, and polling shows the outcome.
     let attempt = c.cancel_problem(&first.id).expect("202 is not an error");
