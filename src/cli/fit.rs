@@ -3,7 +3,7 @@
 //! `--truth`, compared with the virtual QPU's true parameters.
 
 use super::console;
-use super::numbers::whole;
+use super::numbers::{positive, whole};
 use super::output::Outputs;
 use super::progress::Progress;
 use anyhow::{bail, Context, Result};
@@ -67,7 +67,7 @@ pub struct Args {
     #[arg(long)]
     all_starts: bool,
     /// Solver iteration limit per start (at least 1).
-    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 200, value_name = "N", value_parser = positive::<u64>)]
     max_iter: u64,
     /// Compare the fit with a truth file from `qasa simulate --truth`: per parameter bias, RMS error
     /// and the coverage of each kind of 95 % interval (also recorded in fit.json).

@@ -61,6 +61,20 @@ pub fn whole<T: Whole>(text: &str) -> Result<T, String> {
     Ok(T::from_i128(v))
 }
 
+/// Parses a whole number of at least 1 (counts and limits where 0 means nothing would be done).
+pub fn positive<T: Whole>(text: &str) -> Result<T, String> {
+    let v = parse_integer(text).map_err(|why| {
+        format!(
+            "{text:?} {why}: expected a whole number from 1 to {}",
+            T::MAX
+        )
+    })?;
+    if v < 1 {
+        return Err(format!("{text} is less than 1: expected at least 1"));
+    }
+    whole::<T>(text)
+}
+
 /// Parses a finite real number (`nan` and `inf` are refused).
 pub fn finite(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
@@ -73,6 +87,17 @@ pub fn finite(text: &str) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn positive_numbers_start_at_one() {
+        assert_eq!(positive::<u64>("200"), Ok(200));
+        assert_eq!(
+            positive::<u64>("0").unwrap_err(),
+            "0 is less than 1: expected at least 1"
+        );
+        assert!(positive::<u64>("-3").unwrap_err().contains("less than 1"));
+        assert!(positive::<u16>("70000").unwrap_err().contains("too large"));
+    }
 
     #[test]
     fn whole_numbers_name_their_range() {
