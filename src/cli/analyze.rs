@@ -9,7 +9,6 @@ use clap::Args as ClapArgs;
 use qasa::analysis::{self, Analysis, AnalysisConfig, CrosstalkConfig};
 use qasa::fit::FitResult;
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -47,16 +46,7 @@ pub struct Args {
 
 /// Reads and validates a fit file (plain or gzip).
 pub fn read_fit(path: &Path) -> Result<FitResult> {
-    let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .with_context(|| format!("{}: cannot decompress", path.display()))?;
-        out
-    } else {
-        raw
-    };
+    let bytes = qasa::gzip::read(path)?;
     let doc: serde_json::Value = serde_json::from_slice(&bytes).with_context(|| {
         format!(
             "{}: not valid JSON; is it a fit.json from `qasa fit`?",

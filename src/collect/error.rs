@@ -90,12 +90,8 @@ pub enum PlanError {
     Topology(#[from] crate::topology::TopologyError),
     #[error("the counts of a call do not fit the plan: {0}")]
     Counts(#[from] super::accumulate::CountsError),
-    #[error("{path}: cannot read the plan: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot read the plan: {0}")]
+    Read(#[from] crate::gzip::ReadError),
     #[error("{path}: not a plan file: {source}")]
     Json {
         path: PathBuf,

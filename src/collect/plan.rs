@@ -338,21 +338,7 @@ impl Plan {
 
     /// Reads and checks a plan file (plain or gzip).
     pub fn read(path: &Path) -> Result<Plan, PlanError> {
-        let raw = std::fs::read(path).map_err(|source| PlanError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
-            let mut out = Vec::new();
-            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&raw[..]), &mut out)
-                .map_err(|source| PlanError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
-            out
-        } else {
-            raw
-        };
+        let bytes = crate::gzip::read(path)?;
         Plan::from_slice(&bytes, path)
     }
 

@@ -285,7 +285,8 @@ fn compare_lists_changed_and_missing_qubits() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stderr_of(&o).starts_with("error: cannot read"),
+        stderr_of(&o).starts_with("error: ")
+            && stderr_of(&o).contains("missing.json: cannot read it"),
         "{}",
         stderr_of(&o)
     );
