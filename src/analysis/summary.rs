@@ -248,8 +248,9 @@ pub fn flag(
                 push(
                     "over_dispersed".into(),
                     format!(
-                        "dispersion {phi:.2} is far above the chip's median {:.2}: errors from binomial \
-                         counts are too small",
+                        "dispersion {phi:.2} is far above the chip's median {:.2}: its counts scatter \
+                         more than the chip's (field noise or a neighbour's crosstalk); the fit's robust \
+                         errors account for it, binomial ones would not",
                         d.median.unwrap_or(f64::NAN)
                     ),
                 );
