@@ -36,17 +36,27 @@ pub fn methods() -> Vec<Method> {
             "Fit",
             "Maximum likelihood on the counts, per qubit, with γ and η free in sign (reported as |γ|, |η|) so \
              that no fit stops on a saddle at γ = 0 or η = 0; several starting points; every qubit reports why \
-             its fit stopped (converged, on a bound, or failed with a reason).",
-            &["ℓ(θ) = Σ_h [k ln p(h; θ) + (N − k) ln(1 − p(h; θ))]"],
+             its fit stopped (converged, on a bound, or failed with a reason). When the sweep keeps its calls \
+             apart, the fit compares on a sample of qubits the per-read likelihood (binomial counts of the \
+             averaged response) with the per-call one, in which the reads of one call share one noise draw, \
+             and fits the chip with the better one (the model section says which).",
+            &[
+                "per read: ℓ(θ) = Σ_h [k ln p(h; θ) + (N − k) ln(1 − p(h; θ))]",
+                "per call: ℓ(θ) = Σ_calls ln[½ Bin(k; n, p₊) + ½ Bin(k; n, p₋)], p± the branch with a = h + b ± η",
+            ],
         ),
         m(
             "Uncertainties",
-            "Standard errors from the observed information (binomial), scaled by sqrt(φ) where counts are \
-             over-dispersed, or from a block bootstrap over calls when asked for; 95 % intervals from the \
-             profile likelihood (deviance 3.841). The chip summary gives the median with its standard error and \
-             the quartiles, and the median of the per-qubit standard errors.",
+            "Every interval is 95 %. By default the standard errors are cluster-robust: the sandwich of the \
+             observed information with the spread of the per-call scores, the calls as clusters (the h values \
+             when only pooled counts exist), with the small-sample factor C/(C − 1) and t quantiles with C − 1 \
+             degrees of freedom. They stay right when calls share their noise, where binomial errors are too \
+             small. γ and η intervals are built for γ² and η² and mapped back; a parameter on its bound gets \
+             [0, upper]. The chip summary gives the median with its standard error and the quartiles, and the \
+             median of the per-qubit standard errors.",
             &[
-                "φ = Pearson χ² / dof",
+                "V = C/(C − 1) · H⁻¹ (Σ_c g_c g_cᵀ) H⁻¹,  interval θ̂ ± t_{C−1, 0.975} √V",
+                "φ = Pearson χ² / dof (against the averaged binomial response)",
                 "se(median) = 1.2533 · 1.4826 · MAD / sqrt(n)",
             ],
         ),

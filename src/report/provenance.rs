@@ -166,17 +166,22 @@ pub fn model_info(sweep: &Sweep, fit: &FitResult) -> ModelInfo {
             text: warning_caveat(*w).into(),
         });
     }
-    let errors = if fit.config.bootstrap > 0 {
-        format!(
-            "Block bootstrap over calls ({} replicates) beside the observed-information standard errors; \
-             95 % profile-likelihood intervals.",
+    let mut errors = format!(
+        "{:.0} % intervals from the {} (the *_se and *_lo/*_hi columns). Noise likelihood: {} ({}).",
+        fit.errors.confidence_level * 100.0,
+        fit.errors.method.describe(),
+        match fit.noise.likelihood {
+            crate::fit::NoiseLikelihood::PerCall => "per call: the reads of one call share one noise draw",
+            _ => "per read: binomial counts of the averaged response",
+        },
+        fit.noise.reason
+    );
+    if fit.config.bootstrap > 0 {
+        errors.push_str(&format!(
+            " A block bootstrap over calls ({} replicates) is beside them.",
             fit.config.bootstrap
-        )
-    } else {
-        "Standard errors from the observed information of the binomial likelihood (× sqrt(dispersion) in the \
-         scaled columns); 95 % profile-likelihood intervals."
-            .into()
-    };
+        ));
+    }
     ModelInfo {
         models: s
             .models

@@ -138,6 +138,18 @@ fn the_model_holds_the_numbers_of_the_fit_and_the_sweep() {
     }
     assert_eq!(map.scale.palette, "diverging");
     assert_eq!(map.scale.lo, -map.scale.hi);
+    // The model section says which errors and which noise likelihood the fit used.
+    assert!(
+        r.model.errors.contains(fit.errors.method.describe()),
+        "{}",
+        r.model.errors
+    );
+    assert!(
+        r.model.errors.contains(&fit.noise.reason),
+        "{}",
+        r.model.errors
+    );
+    assert!(r.model.errors.starts_with("95 % intervals"));
 }
 
 #[test]

@@ -129,7 +129,8 @@ fn fits_paragraph(r: &Report) -> String {
             " Median dispersion (Pearson χ²/dof) {}: {}.",
             sig(d, 3),
             if d > 1.5 {
-                "counts are over-dispersed, so binomial errors are too small"
+                "counts are over-dispersed (calls share their field noise): binomial errors would be too \
+                 small, the robust errors in this report account for it"
             } else {
                 "counts are close to binomial"
             }
