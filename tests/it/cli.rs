@@ -2,15 +2,12 @@
 //! safe with its output (issue 9): a full stdout, outputs that would replace an input, atomic files that
 //! leave nothing behind, numbers that say their range, one progress style, summaries on stdout.
 
+use crate::common::{names_in, one_error_line, stderr_of};
 use assert_cmd::Command;
 use std::path::Path;
 
 fn qasa() -> Command {
     Command::cargo_bin("qasa").expect("binary")
-}
-
-fn stderr_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).to_string()
 }
 
 #[test]
@@ -207,23 +204,6 @@ fn small_simulate(dir: &Path, out: &str) -> Command {
         ])
         .args(["--quiet", "--out", out]);
     c
-}
-
-fn one_error_line(o: &std::process::Output) -> String {
-    let e = stderr_of(o);
-    assert!(!e.contains("panicked"), "{e}");
-    assert_eq!(e.trim_end().lines().count(), 1, "one line: {e}");
-    assert!(e.starts_with("error: "), "{e}");
-    e
-}
-
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]

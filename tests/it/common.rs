@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The shared reference data (see its PROVENANCE.md), read in place: `$QASA_SHARED_DATA` if set, else
 /// `../shared/data` beside the checkout (where CI puts it). Fails with a message saying where it looked.
@@ -27,4 +27,28 @@ pub fn mock8q() -> qasa::sapi::SolverRecord {
     qasa::sapi::SolverRecord::read_file(&path)
         .unwrap_or_else(|e| panic!("{e}"))
         .remove(0)
+}
+
+/// A command's stderr as text.
+pub fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+/// The stderr of a failed command, checked to be one `error: …` line and no panic.
+pub fn one_error_line(o: &std::process::Output) -> String {
+    let e = stderr_of(o);
+    assert!(!e.contains("panicked"), "{e}");
+    assert_eq!(e.trim_end().lines().count(), 1, "one line: {e}");
+    assert!(e.starts_with("error: "), "{e}");
+    e
+}
+
+/// The file names in `dir`, sorted.
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
 }

@@ -2,6 +2,7 @@
 //! into bytes, the HTML page is self-contained, `qasa demo` runs end to end, `qasa report` writes its folder
 //! whole or not at all and refuses a fit of another chip.
 
+use crate::common::{names_in, one_error_line};
 use assert_cmd::Command;
 use qasa::analysis::{self, Analysis, AnalysisConfig};
 use qasa::device::{self, DeviceConfig, SimulationPlan, VirtualQpu};
@@ -295,23 +296,6 @@ fn the_page_is_self_contained() {
             &part[..part.len().min(40)]
         );
     }
-}
-
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
-fn one_error_line(o: &std::process::Output) -> String {
-    let e = String::from_utf8_lossy(&o.stderr).to_string();
-    assert!(!e.contains("panicked"), "{e}");
-    assert_eq!(e.trim_end().lines().count(), 1, "one line: {e}");
-    assert!(e.starts_with("error: "), "{e}");
-    e
 }
 
 #[test]
