@@ -517,23 +517,59 @@ fn crosstalk_scores(seed: u64, noise: qasa::device::NoiseModel) -> (f64, f64, f6
 #[test]
 #[ignore = "full chip; run by .ci/run in release"]
 fn crosstalk_targets_full_chip() {
-    // BH controls the expected FDP at π0·q = 9.8 %; one run's FDP scatters by about ±1 %. With per-call
-    // field noise (the default device, 2 calls per h) the null variance is estimated from each qubit's
-    // dispersion, which adds about 1 %; per-read noise shows the test with an exact null.
+    // Issue 12 §4 on every seed and both noise laws: per-call field noise (the default device; 2 calls
+    // per h, complete pair tables, so the null is exact within calls) and per-read noise.
     use qasa::device::NoiseModel;
-    for (noise, max_mean_fdp) in [(NoiseModel::CallTwoPoint, 0.12), (NoiseModel::Read, 0.105)] {
-        let mut fdps = Vec::new();
+    let mut failures = Vec::new();
+    for noise in [NoiseModel::CallTwoPoint, NoiseModel::Read] {
         for seed in [1u64, 2, 3] {
             let (area, recall, fdp) = crosstalk_scores(seed, noise);
-            assert!(area >= 0.99, "AUC {area}");
-            assert!(recall >= 0.9, "recall {recall}");
-            assert!(fdp <= 0.15, "FDP {fdp}");
-            fdps.push(fdp);
+            if !(area >= 0.99 && recall >= 0.9 && fdp <= 0.10) {
+                failures.push(format!("{noise:?} seed {seed}: AUC {area}, recall {recall}, FDP {fdp}"));
+            }
         }
-        let mean = fdps.iter().sum::<f64>() / fdps.len() as f64;
-        println!("{noise:?}: mean FDP {mean:.4} (nominal 0.10)");
-        assert!(mean <= max_mean_fdp, "{noise:?}: mean FDP {mean}");
     }
+    assert!(failures.is_empty(), "{failures:?}");
+}
+
+#[test]
+#[ignore = "full chip; run by .ci/run in release"]
+fn demo_crosstalk_is_honest() {
+    // The default demo (embedded Advantage_system4.1 graph, 81 h × 2·10^4 reads in calls of 2,000 with
+    // five gauge pairs per h, 2 % planted with |J| in 0.02–0.08): its detections against the truth.
+    struct Quiet;
+    impl qasa::report::demo::DemoProgress for Quiet {
+        fn start(&self, _: qasa::report::demo::Stage, _: u64, _: &str) {}
+        fn advance(&self, _: u64) {}
+        fn finish(&self, _: qasa::report::demo::Stage, _: f64) {}
+    }
+    let demo = qasa::report::demo::run(&qasa::report::demo::DemoConfig::default(), &Quiet).unwrap();
+    let set: std::collections::HashSet<(u32, u32)> = demo
+        .truth
+        .crosstalk
+        .iter()
+        .map(|c| (c.u.min(c.v), c.u.max(c.v)))
+        .collect();
+    let xt = demo.analysis.crosstalk.as_ref().unwrap();
+    let summary = demo.analysis.crosstalk_summary.as_ref().unwrap();
+    let (pos, neg): (Vec<&analysis::CouplerCrosstalk>, Vec<_>) =
+        xt.iter().partition(|c| set.contains(&(c.u, c.v)));
+    let tp = pos.iter().filter(|c| c.detected).count();
+    let fp = neg.iter().filter(|c| c.detected).count();
+    let fdp = fp as f64 / (tp + fp).max(1) as f64;
+    let p: Vec<f64> = neg.iter().map(|c| c.p).collect();
+    let (d, ks_p) = analysis::stats::ks_uniform(&p);
+    println!(
+        "demo: planted {} ({} with data), detected {} ({tp} planted, {fp} not): FDP {fdp:.4}, recall {:.4}; \
+         unplanted p-values KS D = {d:.5} (p = {ks_p:.3}); exact share of rows {:.3}",
+        set.len(),
+        pos.len(),
+        tp + fp,
+        tp as f64 / pos.len().max(1) as f64,
+        summary.exact_share
+    );
+    assert!(fdp <= 0.10, "demo FDP {fdp}");
+    assert!(ks_p > 0.001, "demo null p-values not uniform: KS D = {d}, p = {ks_p}");
 }
 
 #[test]
@@ -826,4 +862,54 @@ fn malformed_dimod_files_give_one_line_errors() {
         );
         println!("{e}");
     }
+}
+
+#[test]
+#[ignore = "diagnostic"]
+fn zz_diag_call_variance() {
+    struct Quiet;
+    impl qasa::report::demo::DemoProgress for Quiet {
+        fn start(&self, _: qasa::report::demo::Stage, _: u64, _: &str) {}
+        fn advance(&self, _: u64) {}
+        fn finish(&self, _: qasa::report::demo::Stage, _: f64) {}
+    }
+    let demo = qasa::report::demo::run(&qasa::report::demo::DemoConfig::default(), &Quiet).unwrap();
+    let s = &demo.sweep;
+    let inputs: Vec<_> = demo.fit.qubits.iter().map(analysis::input::qubit_input).collect();
+    let (_, noise) = analysis::crosstalk_inputs(s, &inputs);
+    println!("reads_per_call {:?}, blocks {}", noise.reads_per_call, s.blocks.len());
+    let table = analysis::crosstalk::call_variance_table(s, &noise);
+    let g = demo.truth.clone();
+    let qpu = VirtualQpu::with_truth(
+        qasa::report::demo::advantage_graph().unwrap(),
+        g.clone(),
+    );
+    let gidx: std::collections::HashMap<u32, usize> =
+        qpu.graph().qubits.iter().enumerate().map(|(i, &q)| (q, i)).collect();
+    let mut rows = Vec::new();
+    for (ih, &h) in s.h.iter().enumerate() {
+        if h.abs() > 0.5 { continue; }
+        let (mut r_tab, mut r_raw, mut n) = (0.0, 0.0, 0.0);
+        let (mut s_raw, mut s_true, mut s_tab) = (0.0, 0.0, 0.0);
+        let mut ratios = Vec::new();
+        for (iq, q) in s.qubits.iter().enumerate() {
+            let gi = gidx[q];
+            let eta = g.qubits[gi].eta;
+            let mp = qpu.call_magnetization(gi, h, eta, 5.0);
+            let mm = qpu.call_magnetization(gi, h, -eta, 5.0);
+            let vt = ((mp - mm) / 2.0).powi(2);
+            if vt < 1e-6 { continue; }
+            if std::env::var("DIAG_PLANTED").is_ok() != qpu.partner(gi).is_some() { continue; }
+            let (d, tot) = s.counts.get(ih, iq);
+            let xbar = 1.0 - 2.0 * d as f64 / tot as f64;
+            let mut qsum = 0.0; let mut k = 0.0;
+            for b in &s.blocks { let (d, nb) = b.get(ih, iq); if nb == 0 {continue;} let x = 1.0 - 2.0 * d as f64 / nb as f64; qsum += nb as f64 * (x - xbar).powi(2); k += 1.0; }
+            let raw = (qsum / (k - 1.0) - (1.0 - xbar * xbar)) / 1999.0;
+            r_tab += table[iq][ih] / vt; r_raw += raw / vt; n += 1.0;
+            s_raw += raw; s_true += vt; s_tab += table[iq][ih]; ratios.push(raw / vt);
+        }
+        ratios.sort_by(f64::total_cmp);
+        rows.push(format!("h {h:+.3}: mean v_table/v_true {:.3}, raw block/v_true {:.3} ({n}); sums raw/true {:.3} tab/true {:.3}; median ratio {:.3}", r_tab / n, r_raw / n, s_raw / s_true, s_tab / s_true, ratios[ratios.len() / 2]));
+    }
+    println!("{}", rows.join("\n"));
 }
