@@ -434,7 +434,7 @@ fn quantity_columns(
 }
 
 /// β and the call-noise model per sweep column, from the fit (aligned with the sweep's columns).
-pub fn crosstalk_inputs(sweep: &Sweep, inputs: &[QubitInput]) -> (Vec<Option<f64>>, CallNoise) {
+fn crosstalk_inputs(sweep: &Sweep, inputs: &[QubitInput]) -> (Vec<Option<f64>>, CallNoise) {
     let by_id: std::collections::HashMap<u32, &QubitInput> =
         inputs.iter().map(|q| (q.qubit, q)).collect();
     let qubits: Vec<Option<crosstalk::QubitNoise>> = sweep

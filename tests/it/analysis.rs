@@ -525,7 +525,9 @@ fn crosstalk_targets_full_chip() {
         for seed in [1u64, 2, 3] {
             let (area, recall, fdp) = crosstalk_scores(seed, noise);
             if !(area >= 0.99 && recall >= 0.9 && fdp <= 0.10) {
-                failures.push(format!("{noise:?} seed {seed}: AUC {area}, recall {recall}, FDP {fdp}"));
+                failures.push(format!(
+                    "{noise:?} seed {seed}: AUC {area}, recall {recall}, FDP {fdp}"
+                ));
             }
         }
     }
@@ -569,7 +571,10 @@ fn demo_crosstalk_is_honest() {
         summary.exact_share
     );
     assert!(fdp <= 0.10, "demo FDP {fdp}");
-    assert!(ks_p > 0.001, "demo null p-values not uniform: KS D = {d}, p = {ks_p}");
+    assert!(
+        ks_p > 0.001,
+        "demo null p-values not uniform: KS D = {d}, p = {ks_p}"
+    );
 }
 
 #[test]
@@ -862,54 +867,4 @@ fn malformed_dimod_files_give_one_line_errors() {
         );
         println!("{e}");
     }
-}
-
-#[test]
-#[ignore = "diagnostic"]
-fn zz_diag_call_variance() {
-    struct Quiet;
-    impl qasa::report::demo::DemoProgress for Quiet {
-        fn start(&self, _: qasa::report::demo::Stage, _: u64, _: &str) {}
-        fn advance(&self, _: u64) {}
-        fn finish(&self, _: qasa::report::demo::Stage, _: f64) {}
-    }
-    let demo = qasa::report::demo::run(&qasa::report::demo::DemoConfig::default(), &Quiet).unwrap();
-    let s = &demo.sweep;
-    let inputs: Vec<_> = demo.fit.qubits.iter().map(analysis::input::qubit_input).collect();
-    let (_, noise) = analysis::crosstalk_inputs(s, &inputs);
-    println!("reads_per_call {:?}, blocks {}", noise.reads_per_call, s.blocks.len());
-    let table = analysis::crosstalk::call_variance_table(s, &noise);
-    let g = demo.truth.clone();
-    let qpu = VirtualQpu::with_truth(
-        qasa::report::demo::advantage_graph().unwrap(),
-        g.clone(),
-    );
-    let gidx: std::collections::HashMap<u32, usize> =
-        qpu.graph().qubits.iter().enumerate().map(|(i, &q)| (q, i)).collect();
-    let mut rows = Vec::new();
-    for (ih, &h) in s.h.iter().enumerate() {
-        if h.abs() > 0.5 { continue; }
-        let (mut r_tab, mut r_raw, mut n) = (0.0, 0.0, 0.0);
-        let (mut s_raw, mut s_true, mut s_tab) = (0.0, 0.0, 0.0);
-        let mut ratios = Vec::new();
-        for (iq, q) in s.qubits.iter().enumerate() {
-            let gi = gidx[q];
-            let eta = g.qubits[gi].eta;
-            let mp = qpu.call_magnetization(gi, h, eta, 5.0);
-            let mm = qpu.call_magnetization(gi, h, -eta, 5.0);
-            let vt = ((mp - mm) / 2.0).powi(2);
-            if vt < 1e-6 { continue; }
-            if std::env::var("DIAG_PLANTED").is_ok() != qpu.partner(gi).is_some() { continue; }
-            let (d, tot) = s.counts.get(ih, iq);
-            let xbar = 1.0 - 2.0 * d as f64 / tot as f64;
-            let mut qsum = 0.0; let mut k = 0.0;
-            for b in &s.blocks { let (d, nb) = b.get(ih, iq); if nb == 0 {continue;} let x = 1.0 - 2.0 * d as f64 / nb as f64; qsum += nb as f64 * (x - xbar).powi(2); k += 1.0; }
-            let raw = (qsum / (k - 1.0) - (1.0 - xbar * xbar)) / 1999.0;
-            r_tab += table[iq][ih] / vt; r_raw += raw / vt; n += 1.0;
-            s_raw += raw; s_true += vt; s_tab += table[iq][ih]; ratios.push(raw / vt);
-        }
-        ratios.sort_by(f64::total_cmp);
-        rows.push(format!("h {h:+.3}: mean v_table/v_true {:.3}, raw block/v_true {:.3} ({n}); sums raw/true {:.3} tab/true {:.3}; median ratio {:.3}", r_tab / n, r_raw / n, s_raw / s_true, s_tab / s_true, ratios[ratios.len() / 2]));
-    }
-    println!("{}", rows.join("\n"));
 }

@@ -157,6 +157,14 @@ mod tests {
         }];
         let (l0, w) = log_odds(&p, 0.3 * 0.5 + 0.7 * 0.5).unwrap();
         assert!(l0.abs() < 1e-9 && (w - 0.21 * 0.25).abs() < 1e-12);
-        assert!(log_odds(&[Part { n: 5.0, pu: 1.0, pv: 0.5 }], 2.0).is_none());
+        assert!(log_odds(
+            &[Part {
+                n: 5.0,
+                pu: 1.0,
+                pv: 0.5
+            }],
+            2.0
+        )
+        .is_none());
     }
 }

@@ -32,11 +32,13 @@ mod row;
 
 use super::stats::{bh_adjust, normal_two_sided};
 use crate::sweep::Sweep;
-pub use coupling::Part;
-pub use noise::{call_variance_table, call_variances, noise_shape, CallNoise, QubitNoise, NOISE_PRIOR_DOF};
-use row::{RowData, RowTerm};
 use crate::topology::Topology;
+pub use coupling::Part;
+pub use noise::{
+    call_variance_table, call_variances, noise_shape, CallNoise, QubitNoise, NOISE_PRIOR_DOF,
+};
 use rayon::prelude::*;
+use row::{RowData, RowTerm};
 use serde::{Deserialize, Serialize};
 
 /// Default false discovery rate of the detection.

@@ -38,7 +38,6 @@ pub struct CallNoise {
     pub qubits: Vec<Option<QubitNoise>>,
 }
 
-
 /// Weight, in degrees of freedom, of the chip median field-noise variance in each qubit's estimate.
 pub const NOISE_PRIOR_DOF: f64 = 10.0;
 
@@ -148,8 +147,8 @@ pub fn call_variance_table(sweep: &Sweep, noise: &CallNoise) -> Vec<Vec<f64>> {
             Some((shape, s2, qn.dof.max(0.0)))
         })
         .collect();
-    let s2_med = crate::analysis::stats::median(shapes.iter().flatten().filter_map(|s| s.1))
-        .unwrap_or(0.0);
+    let s2_med =
+        crate::analysis::stats::median(shapes.iter().flatten().filter_map(|s| s.1)).unwrap_or(0.0);
     shapes
         .into_iter()
         .map(|s| match s {
@@ -175,7 +174,6 @@ pub fn call_variances(
         (shape, None) => vec![0.0; shape.len()],
     }
 }
-
 
 #[cfg(test)]
 mod tests {
