@@ -13,16 +13,40 @@
 //! optimally:
 //!
 //! ```text
-//! z = Σ_h (C_h w_h / V_h) / sqrt(Σ_h w_h² / V_h)       ~ N(0, 1) under independence
+//! S = Σ_h C_h w_h / V_h,   I = Σ_h w_h² / V_h,   z = S / sqrt(Var₀ S)     ~ N(0, 1) under independence
 //! ```
 //!
-//! **The coupling.** Over the complete rows, K̂ solves the common-odds-ratio estimating equation of
+//! **Why per-call noise needs care.** Every call draws its own field offset per qubit (physics.md §3.5),
+//! so the magnetisations of two independent qubits move together from call to call by chance: pooled
+//! over a few calls, their reads correlate with variance `(r − 1) v_u v_v / n` on top of the binomial
+//! `σ_u² σ_v² / n` (r reads per call, v the call-to-call variance of m). Centred on the row's
+//! marginals with a wrong v, these chance correlations look like couplings (a mean FDP of 11.5 % at a
+//! nominal 10 % before this module centred within calls). Two remedies, by what the data allow:
+//!
+//! - *Complete rows* (the pair was read in the same calls as each qubit alone, and the sweep keeps one
+//!   block per call, as `qasa simulate`/`collect` record it): the row is centred within each call
+//!   ([`row`]), where the two qubits are exactly independent given the call's counts; `V_h` is then the
+//!   hypergeometric variance and needs no noise model. `Var₀ S = I` over these rows.
+//! - *Modelled rows* (the pair shares only some of each qubit's calls, as with several spin-reversal
+//!   gauges per h; the pair's own marginals are unknown): `V_h` carries the modelled call-to-call term
+//!   ([`noise`]), whose error (v is estimated per qubit) is not negligible. Their part of the variance is
+//!   set by an **empirical null** (Efron 2004, central matching): with `S_mod`, `I_mod` the modelled
+//!   rows' sums of each coupler and `z_mod = S_mod / sqrt(I_mod)`, nearly all couplers are uncoupled, so
+//!
+//!   ```text
+//!   σ₀² = max(1, (median_c |z_mod,c| / Φ⁻¹(3/4))²),     Var₀ S = I_exact + σ₀² I_mod
+//!   ```
+//!
+//!   (the median ignores the few coupled couplers; σ₀² < 1 is not used, so the modelled variance is
+//!   only ever widened). Reported as `empirical_null_scale`.
+//!
+//! **The coupling.** When every row is complete, K̂ solves the common-odds-ratio estimating equation of
 //! [`coupling`] (ψ = e^{−4K}, exact for an Ising pair at any strength and field) with every call's own
 //! marginals; its standard error `1/(4 sqrt(Σ n W))` is widened by the ratio of the within-call to the
-//! total information of those rows when a part holds several calls. Without complete rows, the score
-//! estimate `K̂ = atanh(−Σ C w/V / Σ w²/V)`, `se = 1/sqrt(Σ w²/V) / (1 − tanh²K̂)`. `corr = −tanh K̂` is
-//! the correlation the pair shows at m = 0 and `J_eff = −atanh(corr)/β = K̂/β` with `β = sqrt(β_u β_v)`
-//! from the fit (physics.md §5), in h units.
+//! total information of those rows when a part holds several calls. Otherwise the score estimate
+//! `K̂ = atanh(−S / I)`, `se = sqrt(Var₀ S) / I / (1 − tanh²K̂)`. `corr = −tanh K̂` is the correlation
+//! the pair shows at m = 0 and `J_eff = −atanh(corr)/β = K̂/β` with `β = sqrt(β_u β_v)` from the fit
+//! (physics.md §5), in h units.
 //!
 //! p-values are two-sided normal; a coupler is detected when its BH q-value is at most the FDR level.
 
@@ -40,6 +64,7 @@ pub use noise::{
 use rayon::prelude::*;
 use row::{RowData, RowTerm};
 use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, Normal};
 
 /// Default false discovery rate of the detection.
 pub const DEFAULT_FDR: f64 = 0.10;
@@ -116,12 +141,20 @@ pub struct CrosstalkSummary {
     /// the rest use the modelled call-to-call term.
     #[serde(default)]
     pub exact_share: f64,
+    /// Factor on the null variance of the modelled rows from the empirical null of the chip's couplers
+    /// (1: the modelled variance held, or every row is exact).
+    #[serde(default = "one")]
+    pub empirical_null_scale: f64,
     /// Whether the call-to-call noise term used the fit (its dispersion and response shape).
     pub call_noise_from_fit: bool,
     /// Kolmogorov–Smirnov distance of the p-values from uniform and its p-value (a check of the null
     /// when few couplers are coupled).
     pub ks_uniform_d: f64,
     pub ks_uniform_p: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// Errors of the crosstalk analysis.
@@ -142,6 +175,12 @@ struct Pooled {
     /// Σ w² / V and Σ w² / V_within over the complete rows (the widening of the coupling's SE).
     info_exact: f64,
     info_exact_within: f64,
+    /// Σ C w / V and Σ w² / V over the modelled rows (the empirical null's input).
+    num_modelled: f64,
+    info_modelled: f64,
+    /// Variance of `num` under independence: `info` with the modelled rows' part scaled by the
+    /// empirical null (set once the scale is known).
+    var_num: f64,
     /// Observed agreements and parts of the complete rows (the coupling estimate).
     agree_exact: f64,
     parts: Vec<Part>,
@@ -162,8 +201,40 @@ impl Pooled {
             self.info_exact_within += t.w * t.w / t.var_within;
             self.agree_exact += f64::from(a);
             self.n_exact += 1;
+        } else {
+            self.num_modelled += t.c * t.w / t.var;
+            self.info_modelled += t.w * t.w / t.var;
         }
     }
+
+    /// Sets the variance of the score sum with the modelled rows' null variance scaled by `scale2`.
+    fn set_null_scale(&mut self, scale2: f64) {
+        self.var_num = self.info + (scale2 - 1.0) * self.info_modelled;
+    }
+
+    fn z(&self) -> f64 {
+        self.num / self.var_num.sqrt()
+    }
+}
+
+/// Fewest couplers with modelled rows from which the empirical null is estimated.
+const MIN_EMPIRICAL_NULL: usize = 50;
+
+/// The empirical null's variance factor of the modelled rows (see the module doc):
+/// `max(1, (median_c |z_c,mod| / Φ⁻¹(3/4))²)` over the couplers with modelled rows; 1 when fewer than
+/// [`MIN_EMPIRICAL_NULL`] have any.
+fn empirical_null_scale(pooled: &[Option<Pooled>]) -> f64 {
+    let z: Vec<f64> = pooled
+        .iter()
+        .flatten()
+        .filter(|a| a.info_modelled > 0.0)
+        .map(|a| (a.num_modelled / a.info_modelled.sqrt()).abs())
+        .collect();
+    if z.len() < MIN_EMPIRICAL_NULL {
+        return 1.0;
+    }
+    let q3 = ContinuousCDF::inverse_cdf(&Normal::standard(), 0.75);
+    super::stats::median(z).map_or(1.0, |m| (m / q3).powi(2).max(1.0))
 }
 
 /// The per-coupler crosstalk of a sweep with pair counts; `beta` per sweep column (for J_eff), `noise`
@@ -207,9 +278,14 @@ pub fn crosstalk(
             (acc.info > 0.0).then_some(acc)
         })
         .collect();
+    let mut pooled = pooled;
+    let null_scale = empirical_null_scale(&pooled);
+    for acc in pooled.iter_mut().flatten() {
+        acc.set_null_scale(null_scale);
+    }
     let p: Vec<Option<f64>> = pooled
         .iter()
-        .map(|a| a.as_ref().map(|a| normal_two_sided(a.num / a.info.sqrt())))
+        .map(|a| a.as_ref().map(|a| normal_two_sided(a.z())))
         .collect();
     let q = bh_adjust(&p);
     let mut out = Vec::new();
@@ -251,6 +327,7 @@ pub fn crosstalk(
         } else {
             0.0
         },
+        empirical_null_scale: null_scale,
         call_noise_from_fit: noise.qubits.iter().any(Option::is_some),
         ks_uniform_d: d,
         ks_uniform_p: ks_p,
@@ -258,21 +335,24 @@ pub fn crosstalk(
     Ok((out, summary))
 }
 
-/// The coupling K (thermal units) and its SE: from the complete rows' common odds ratio when there are
-/// any, else from the linear score estimate.
+/// The coupling K (thermal units) and its SE: from the common odds ratio when every row is complete,
+/// else from the linear score estimate over all rows (with the empirical null's variance).
 fn coupling_of(acc: &Pooled) -> (f64, f64) {
-    if let Some((lambda, info)) = coupling::log_odds(&acc.parts, acc.agree_exact) {
-        if info > 0.0 {
-            let widen = if acc.info_exact > 0.0 {
-                (acc.info_exact_within / acc.info_exact).max(1.0)
-            } else {
-                1.0
-            };
-            return (-lambda / 4.0, (widen / info).sqrt() / 4.0);
+    if acc.n_exact == acc.n_h {
+        if let Some((lambda, info)) = coupling::log_odds(&acc.parts, acc.agree_exact) {
+            if info > 0.0 {
+                let widen = if acc.info_exact > 0.0 {
+                    (acc.info_exact_within / acc.info_exact).max(1.0)
+                } else {
+                    1.0
+                };
+                return (-lambda / 4.0, (widen / info).sqrt() / 4.0);
+            }
         }
     }
     let k_lin = (-acc.num / acc.info).clamp(-1.0 + 1e-12, 1.0 - 1e-12);
-    (k_lin.atanh(), 1.0 / acc.info.sqrt() / (1.0 - k_lin * k_lin))
+    let se_lin = acc.var_num.sqrt() / acc.info;
+    (k_lin.atanh(), se_lin / (1.0 - k_lin * k_lin))
 }
 
 /// The result of one coupler from its pooled sums; `(p, q)` of its test.
@@ -284,7 +364,7 @@ fn coupler_result(
     config: &CrosstalkConfig,
     topology: Option<&Topology>,
 ) -> CouplerCrosstalk {
-    let z = acc.num / acc.info.sqrt();
+    let z = acc.z();
     let (k, k_se) = coupling_of(&acc);
     let corr = -k.tanh();
     CouplerCrosstalk {
