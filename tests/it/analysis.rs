@@ -232,6 +232,22 @@ fn a_fit_and_a_sweep_that_do_not_belong_together_are_refused() {
         text.contains("no sweep given: no pooled temperature"),
         "{text}"
     );
+    // A graph the fit's qubits are not on: the library says so, the command line says how to give one.
+    let o = qasa()
+        .arg("analyze")
+        .arg(&fit_a)
+        .args(["--topology", "chimera:1", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr_of(&o);
+    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+    assert!(
+        e.contains("is not a qubit of the hardware graph")
+            && e.contains("give the hardware graph with --topology SPEC or --solver-file F"),
+        "{e}"
+    );
 }
 
 #[test]
