@@ -239,20 +239,20 @@ fn summary_text(a: &Analysis, out: &Path) -> String {
     }
     if a.spatial.is_empty() {
         lines.push(format!(
-            "  hint: {GRAPH_HINT} for spatial statistics and maps"
+            "  hint: give the hardware graph with {GRAPH_FLAGS} for spatial statistics and maps"
         ));
     }
     lines.join("\n")
 }
 
 /// How to give the hardware graph on the command line (the library's errors do not know the flags).
-const GRAPH_HINT: &str = "give the hardware graph with --topology SPEC or --solver-file F";
+const GRAPH_FLAGS: &str = "--topology SPEC or --solver-file F";
 
 /// Adds the command-line way to give the graph to the errors that ask for one.
 fn with_graph_hint(e: analysis::AnalysisError) -> anyhow::Error {
     match e {
         analysis::AnalysisError::NotInGraph { .. } | analysis::AnalysisError::Topology { .. } => {
-            anyhow::anyhow!("{e} ({GRAPH_HINT})")
+            anyhow::anyhow!("{e}: {GRAPH_FLAGS}")
         }
         other => other.into(),
     }

@@ -245,7 +245,7 @@ fn a_fit_and_a_sweep_that_do_not_belong_together_are_refused() {
     assert_eq!(e.trim_end().lines().count(), 1, "{e}");
     assert!(
         e.contains("is not a qubit of the hardware graph")
-            && e.contains("give the hardware graph with --topology SPEC or --solver-file F"),
+            && e.contains("give the graph the data came from: --topology SPEC or --solver-file F"),
         "{e}"
     );
 }
