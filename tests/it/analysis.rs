@@ -193,6 +193,23 @@ fn analyze_writes_a_schema_valid_file_with_the_promised_keys() {
     );
 }
 
+/// Runs `qasa analyze FIT ARGS -o OUT`, which must fail with exit 1 and one line on stderr; returns it.
+fn analyze_fails(fit: &Path, args: &[&std::ffi::OsStr], out: &Path) -> String {
+    let o = qasa()
+        .arg("analyze")
+        .arg(fit)
+        .args(args)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr_of(&o);
+    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+    assert!(!out.exists(), "no file on failure");
+    e
+}
+
 #[test]
 fn a_fit_and_a_sweep_that_do_not_belong_together_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -200,24 +217,19 @@ fn a_fit_and_a_sweep_that_do_not_belong_together_are_refused() {
     let (_, fit_a) = run_chain(d, "1", &[]);
     let (sweep_b, _) = run_chain(d, "2", &[]);
     let out = d.join("a.json");
-    let o = qasa()
-        .arg("analyze")
-        .arg(&fit_a)
-        .arg("--sweep")
-        .arg(&sweep_b)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    let e = stderr_of(&o);
-    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+    let e = analyze_fails(&fit_a, &["--sweep".as_ref(), sweep_b.as_os_str()], &out);
     assert!(
         e.starts_with("error: cannot analyse")
             && e.contains("the fit and the sweep do not belong together: the fit was made from seed 1, the sweep has seed 2"),
         "{e}"
     );
-    assert!(!out.exists(), "no file on failure");
+    // A graph the fit's qubits are not on: the library says so, the command line says how to give one.
+    let e = analyze_fails(&fit_a, &["--topology".as_ref(), "chimera:1".as_ref()], &out);
+    assert!(
+        e.contains("is not a qubit of the hardware graph")
+            && e.contains("give the graph the data came from: --topology SPEC or --solver-file F"),
+        "{e}"
+    );
     // Without the sweep the same fit analyses fine, and says what it skipped.
     let o = qasa()
         .arg("analyze")
@@ -231,22 +243,6 @@ fn a_fit_and_a_sweep_that_do_not_belong_together_are_refused() {
     assert!(
         text.contains("no sweep given: no pooled temperature"),
         "{text}"
-    );
-    // A graph the fit's qubits are not on: the library says so, the command line says how to give one.
-    let o = qasa()
-        .arg("analyze")
-        .arg(&fit_a)
-        .args(["--topology", "chimera:1", "-o"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    let e = stderr_of(&o);
-    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
-    assert!(
-        e.contains("is not a qubit of the hardware graph")
-            && e.contains("give the graph the data came from: --topology SPEC or --solver-file F"),
-        "{e}"
     );
 }
 
