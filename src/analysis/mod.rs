@@ -67,9 +67,9 @@ pub enum AnalysisError {
         #[source]
         source: crate::sweep::CheckError,
     },
-    #[error("qubit {qubit} of the fit is not a qubit of the hardware graph {graph}; give the graph the data came from (--topology or --solver-file)")]
+    #[error("qubit {qubit} of the fit is not a qubit of the hardware graph {graph}; give the graph the data came from")]
     NotInGraph { qubit: u32, graph: String },
-    #[error("the fit's topology {kind:?} {shape:?} is not a known hardware graph ({reason}); give --topology or --solver-file")]
+    #[error("the fit's topology {kind:?} {shape:?} is not a known hardware graph ({reason}); give the graph the data came from")]
     Topology {
         kind: String,
         shape: Vec<u32>,
@@ -329,12 +329,15 @@ pub fn analyze(
                 .filter(|(name, _)| SPATIAL_QUANTITIES.contains(&name.as_str()));
             for (k, (name, values)) in spatial_columns.enumerate() {
                 let seed = config.seed ^ ((k as u64 + 1) << 40);
-                spatial.insert(name.clone(), spatial::spatial_stats(g, values, config.permutations, seed));
+                spatial.insert(
+                    name.clone(),
+                    spatial::spatial_stats(g, values, config.permutations, seed),
+                );
             }
             spatial::adjust_coordinate_tests(spatial.values_mut());
         }
         None => notes.push(
-            "no hardware graph (the fit names no topology; give --topology or --solver-file): no spatial \
+            "no hardware graph (the fit names no topology and none was given): no spatial \
              statistics and no map coordinates"
                 .into(),
         ),
@@ -433,7 +436,7 @@ fn quantity_columns(
     cols
 }
 
-/// β and the call-noise model per sweep column, from the fit.
+/// β and the call-noise model per sweep column, from the fit (aligned with the sweep's columns).
 fn crosstalk_inputs(sweep: &Sweep, inputs: &[QubitInput]) -> (Vec<Option<f64>>, CallNoise) {
     let by_id: std::collections::HashMap<u32, &QubitInput> =
         inputs.iter().map(|q| (q.qubit, q)).collect();

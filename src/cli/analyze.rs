@@ -93,12 +93,11 @@ pub fn run(args: Args) -> Result<()> {
         },
         ..AnalysisConfig::default()
     };
-    let a =
-        analysis::analyze(&fit, sweep.as_ref(), graph.as_ref(), &config).with_context(|| {
-            match &args.sweep {
-                Some(s) => format!("cannot analyse {} with {}", args.fit.display(), s.display()),
-                None => format!("cannot analyse {}", args.fit.display()),
-            }
+    let a = analysis::analyze(&fit, sweep.as_ref(), graph.as_ref(), &config)
+        .map_err(with_graph_hint)
+        .with_context(|| match &args.sweep {
+            Some(s) => format!("cannot analyse {} with {}", args.fit.display(), s.display()),
+            None => format!("cannot analyse {}", args.fit.display()),
         })?;
     files.write(out, |w| {
         serde_json::to_writer_pretty(&mut *w, &a)?;
@@ -228,5 +227,23 @@ fn summary_text(a: &Analysis, out: &Path) -> String {
     for n in &a.notes {
         lines.push(format!("  note: {n}"));
     }
+    if a.spatial.is_empty() {
+        lines.push(format!(
+            "  hint: give the hardware graph with {GRAPH_FLAGS} for spatial statistics and maps"
+        ));
+    }
     lines.join("\n")
+}
+
+/// How to give the hardware graph on the command line (the library's errors do not know the flags).
+const GRAPH_FLAGS: &str = "--topology SPEC or --solver-file F";
+
+/// Adds the command-line way to give the graph to the errors that ask for one.
+fn with_graph_hint(e: analysis::AnalysisError) -> anyhow::Error {
+    match e {
+        analysis::AnalysisError::NotInGraph { .. } | analysis::AnalysisError::Topology { .. } => {
+            anyhow::anyhow!("{e}: {GRAPH_FLAGS}")
+        }
+        other => other.into(),
+    }
 }

@@ -193,6 +193,23 @@ fn analyze_writes_a_schema_valid_file_with_the_promised_keys() {
     );
 }
 
+/// Runs `qasa analyze FIT ARGS -o OUT`, which must fail with exit 1 and one line on stderr; returns it.
+fn analyze_fails(fit: &Path, args: &[&std::ffi::OsStr], out: &Path) -> String {
+    let o = qasa()
+        .arg("analyze")
+        .arg(fit)
+        .args(args)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr_of(&o);
+    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+    assert!(!out.exists(), "no file on failure");
+    e
+}
+
 #[test]
 fn a_fit_and_a_sweep_that_do_not_belong_together_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -200,24 +217,19 @@ fn a_fit_and_a_sweep_that_do_not_belong_together_are_refused() {
     let (_, fit_a) = run_chain(d, "1", &[]);
     let (sweep_b, _) = run_chain(d, "2", &[]);
     let out = d.join("a.json");
-    let o = qasa()
-        .arg("analyze")
-        .arg(&fit_a)
-        .arg("--sweep")
-        .arg(&sweep_b)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    let e = stderr_of(&o);
-    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+    let e = analyze_fails(&fit_a, &["--sweep".as_ref(), sweep_b.as_os_str()], &out);
     assert!(
         e.starts_with("error: cannot analyse")
             && e.contains("the fit and the sweep do not belong together: the fit was made from seed 1, the sweep has seed 2"),
         "{e}"
     );
-    assert!(!out.exists(), "no file on failure");
+    // A graph the fit's qubits are not on: the library says so, the command line says how to give one.
+    let e = analyze_fails(&fit_a, &["--topology".as_ref(), "chimera:1".as_ref()], &out);
+    assert!(
+        e.contains("is not a qubit of the hardware graph")
+            && e.contains("give the graph the data came from: --topology SPEC or --solver-file F"),
+        "{e}"
+    );
     // Without the sweep the same fit analyses fine, and says what it skipped.
     let o = qasa()
         .arg("analyze")
@@ -487,11 +499,12 @@ fn crosstalk_run(
     )
 }
 
-/// AUC, recall and FDP of one planted run.
-fn crosstalk_scores(seed: u64, noise: qasa::device::NoiseModel) -> (f64, f64, f64) {
+/// AUC, recall, FDP and number of detections of one planted run.
+fn crosstalk_scores(seed: u64, noise: qasa::device::NoiseModel) -> (f64, f64, f64, usize) {
     let (a, planted) = crosstalk_run(0.02, seed, noise);
     let set: std::collections::HashSet<(u32, u32)> = planted.iter().copied().collect();
     let xt = a.crosstalk.as_ref().unwrap();
+    let summary = a.crosstalk_summary.as_ref().unwrap();
     let (pos, neg): (Vec<&analysis::CouplerCrosstalk>, Vec<_>) =
         xt.iter().partition(|c| set.contains(&(c.u, c.v)));
     let score = |v: &[&analysis::CouplerCrosstalk]| v.iter().map(|c| c.z.abs()).collect::<Vec<_>>();
@@ -507,81 +520,157 @@ fn crosstalk_scores(seed: u64, noise: qasa::device::NoiseModel) -> (f64, f64, f6
         .collect();
     let bias = err.iter().sum::<f64>() / err.len().max(1) as f64;
     println!(
-        "{noise:?} seed {seed}: planted {} of {} couplers, AUC {area:.5}, recall {recall:.4}, detected {}, false {fp}, FDP {fdp:.4}, mean J_eff − J {bias:+.4}",
+        "{noise:?} seed {seed}: planted {} of {} couplers, AUC {area:.5}, recall {recall:.4}, detected {}, false {fp}, FDP {fdp:.4}, mean J_eff − J {bias:+.4}, exact rows {:.3}",
         planted.len(),
         xt.len(),
-        tp + fp
+        tp + fp,
+        summary.exact_share
     );
-    (area, recall, fdp)
+    (area, recall, fdp, tp + fp)
 }
 
 #[test]
 #[ignore = "full chip; run by .ci/run in release"]
 fn crosstalk_targets_full_chip() {
-    // BH controls the expected FDP at π0·q = 9.8 %; one run's FDP scatters by about ±1 %. With per-call
-    // field noise (the default device, 2 calls per h) the null variance is estimated from each qubit's
-    // dispersion, which adds about 1 %; per-read noise shows the test with an exact null.
+    // Issue 12 §4 under both noise laws: per-call field noise (the default device: 2 calls per h, each
+    // kept as its own block, so every row is centred within its call and the null is exact) and
+    // per-read noise. BH keeps the expected FDP at π0·q = 9.8 %; one run's FDP (about 90 false of 900
+    // detections) scatters by sqrt(π0 q / R) ≈ 1 %, so the mean over eight seeds is held to 10 % up to
+    // two of its standard errors (≈ 0.4 %). The precise check of the null's tail, where BH decides, is
+    // `crosstalk_null_is_uniform_full_chip`.
     use qasa::device::NoiseModel;
-    for (noise, max_mean_fdp) in [(NoiseModel::CallTwoPoint, 0.12), (NoiseModel::Read, 0.105)] {
-        let mut fdps = Vec::new();
-        for seed in [1u64, 2, 3] {
-            let (area, recall, fdp) = crosstalk_scores(seed, noise);
-            assert!(area >= 0.99, "AUC {area}");
-            assert!(recall >= 0.9, "recall {recall}");
-            assert!(fdp <= 0.15, "FDP {fdp}");
-            fdps.push(fdp);
+    let mut failures = Vec::new();
+    for noise in [NoiseModel::CallTwoPoint, NoiseModel::Read] {
+        let runs: Vec<(f64, f64, f64, usize)> = (1..=8u64)
+            .map(|seed| crosstalk_scores(seed, noise))
+            .collect();
+        for (seed, &(area, recall, _, _)) in runs.iter().enumerate() {
+            if !(area >= 0.99 && recall >= 0.9) {
+                failures.push(format!(
+                    "{noise:?} seed {}: AUC {area}, recall {recall}",
+                    seed + 1
+                ));
+            }
         }
-        let mean = fdps.iter().sum::<f64>() / fdps.len() as f64;
-        println!("{noise:?}: mean FDP {mean:.4} (nominal 0.10)");
-        assert!(mean <= max_mean_fdp, "{noise:?}: mean FDP {mean}");
+        let k = runs.len() as f64;
+        let mean = runs.iter().map(|r| r.2).sum::<f64>() / k;
+        let se = (runs.iter().map(|r| 0.1 / r.3.max(1) as f64).sum::<f64>()).sqrt() / k;
+        println!("{noise:?}: mean FDP {mean:.4} ± {se:.4} over {k} seeds (nominal 0.10)");
+        if mean > 0.10 + 2.0 * se {
+            failures.push(format!("{noise:?}: mean FDP {mean} > 0.10 + 2 × {se}"));
+        }
     }
+    assert!(failures.is_empty(), "{failures:?}");
+}
+
+#[test]
+#[ignore = "full chip, about a minute in release; not in .ci/run"]
+fn demo_crosstalk_is_honest() {
+    // The default demo (embedded Advantage_system4.1 graph, 81 h × 2·10^4 reads in calls of 2,000 with
+    // five gauge pairs per h, 2 % planted with |J| in 0.02–0.08): its detections against the truth.
+    struct Quiet;
+    impl qasa::report::demo::DemoProgress for Quiet {
+        fn start(&self, _: qasa::report::demo::Stage, _: u64, _: &str) {}
+        fn advance(&self, _: u64) {}
+        fn finish(&self, _: qasa::report::demo::Stage, _: f64) {}
+    }
+    let demo = qasa::report::demo::run(&qasa::report::demo::DemoConfig::default(), &Quiet).unwrap();
+    let set: std::collections::HashSet<(u32, u32)> = demo
+        .truth
+        .crosstalk
+        .iter()
+        .map(|c| (c.u.min(c.v), c.u.max(c.v)))
+        .collect();
+    let xt = demo.analysis.crosstalk.as_ref().unwrap();
+    let summary = demo.analysis.crosstalk_summary.as_ref().unwrap();
+    let (pos, neg): (Vec<&analysis::CouplerCrosstalk>, Vec<_>) =
+        xt.iter().partition(|c| set.contains(&(c.u, c.v)));
+    let tp = pos.iter().filter(|c| c.detected).count();
+    let fp = neg.iter().filter(|c| c.detected).count();
+    let fdp = fp as f64 / (tp + fp).max(1) as f64;
+    let p: Vec<f64> = neg.iter().map(|c| c.p).collect();
+    let (d, ks_p) = analysis::stats::ks_uniform(&p);
+    println!(
+        "demo: planted {} ({} with data), detected {} ({tp} planted, {fp} not): FDP {fdp:.4}, recall {:.4}; \
+         unplanted p-values KS D = {d:.5} (p = {ks_p:.3}); exact share of rows {:.3}, empirical null scale {:.4}",
+        set.len(),
+        pos.len(),
+        tp + fp,
+        tp as f64 / pos.len().max(1) as f64,
+        summary.exact_share,
+        summary.empirical_null_scale
+    );
+    // One run's FDP scatters by sqrt(π0 q / R) around π0 q ≤ 0.10. Most of the demo's rows are modelled
+    // (five gauges per h: a pair shares only some of each qubit's calls), so its null is the empirical
+    // one: calibrated in scale, not exactly uniform (KS D ≈ 0.017 on 39,000 couplers; see the module doc
+    // of `analysis::crosstalk`), hence no uniformity assertion here.
+    let tolerance = 2.0 * (0.1 / (tp + fp).max(1) as f64).sqrt();
+    assert!(fdp <= 0.10 + tolerance, "demo FDP {fdp}");
+    assert!(summary.empirical_null_scale >= 1.0);
 }
 
 #[test]
 #[ignore = "full chip; run by .ci/run in release"]
 fn crosstalk_null_is_uniform_full_chip() {
-    let (a, planted) = crosstalk_run(0.0, 11, qasa::device::NoiseModel::CallTwoPoint);
-    assert!(planted.is_empty());
-    let xt = a.crosstalk.as_ref().unwrap();
-    let p: Vec<f64> = xt.iter().map(|c| c.p).collect();
-    let (d, ks_p) = analysis::stats::ks_uniform(&p);
-    let frac = |t: f64| p.iter().filter(|&&x| x <= t).count() as f64 / p.len() as f64;
-    let zs: Vec<f64> = xt.iter().map(|c| c.z).collect();
-    let sd = (zs.iter().map(|z| z * z).sum::<f64>() / zs.len() as f64).sqrt();
-    println!(
-        "null: {} couplers, KS D = {d:.5} (p = {ks_p:.3}), P(p ≤ 0.05) = {:.4}, P(p ≤ 0.01) = {:.4}, rms z = {sd:.4}, detected {}",
-        p.len(),
-        frac(0.05),
-        frac(0.01),
-        xt.iter().filter(|c| c.detected).count()
-    );
-    assert!(ks_p > 0.001, "KS D = {d}, p = {ks_p}");
-    assert!((frac(0.05) - 0.05).abs() < 0.006 && (frac(0.01) - 0.01).abs() < 0.003);
+    // Nothing planted, both noise laws, two chips each (81,000 couplers): the p-values are uniform
+    // (KS), and the share at or below each level t, down to the region where BH decides at the targets
+    // (t ≈ q R / m ≈ 0.002), is t within 3.5 binomial standard errors.
+    use qasa::device::NoiseModel;
+    let mut failures = Vec::new();
+    for noise in [NoiseModel::CallTwoPoint, NoiseModel::Read] {
+        let mut p = Vec::new();
+        let mut detected = 0;
+        for seed in [11u64, 12] {
+            let (a, planted) = crosstalk_run(0.0, seed, noise);
+            assert!(planted.is_empty());
+            let xt = a.crosstalk.as_ref().unwrap();
+            detected += xt.iter().filter(|c| c.detected).count();
+            p.extend(xt.iter().map(|c| c.p));
+        }
+        let (d, ks_p) = analysis::stats::ks_uniform(&p);
+        let n = p.len() as f64;
+        let mut levels = Vec::new();
+        for t in [0.05, 0.01, 0.002] {
+            let count = p.iter().filter(|&&x| x <= t).count() as f64;
+            let sd = (n * t * (1.0 - t)).sqrt();
+            levels.push(format!(
+                "P(p ≤ {t}) = {:.5} ({:+.1} sd)",
+                count / n,
+                (count - n * t) / sd
+            ));
+            if (count - n * t).abs() > 3.5 * sd {
+                failures.push(format!("{noise:?}: {count} of {n} p-values ≤ {t}"));
+            }
+        }
+        println!(
+            "{noise:?} null: {n} couplers, KS D = {d:.5} (p = {ks_p:.3}), {}, detected {detected}",
+            levels.join(", ")
+        );
+        if ks_p <= 0.001 {
+            failures.push(format!("{noise:?}: KS D = {d}, p = {ks_p}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:?}");
 }
 
 // ------------------------------------------------------------------------------------------------
 // Drift
 
-/// Two runs of one chip; in B, β of `share` of the qubits is multiplied by `1 + shift`. `bootstrap`
-/// replicates give honest errors under per-call noise.
+/// Two runs of one chip with `reads` per h in `(blocks, reads per call)`, fitted by the default fit; in
+/// B, β of `share` of the qubits is multiplied by `1 + shift`.
 fn drift_run(
     spec: &str,
     config: &DeviceConfig,
     (share, shift): (f64, f64),
     reads: u32,
-    bootstrap: usize,
+    (blocks, reads_per_call): (usize, u32),
 ) -> (analysis::Drift, Vec<u32>) {
     let g = graph(spec);
     let qpu = VirtualQpu::new(g.clone(), config);
-    let cfg = FitConfig {
-        profile: ProfileMode::None,
-        bootstrap,
-        ..FitConfig::default()
-    };
-    // 50 per-call blocks when bootstrapping: the SE of a 10-block bootstrap is itself too uncertain.
+    let cfg = FitConfig::default();
     let plan = |seed| SimulationPlan {
-        blocks: if bootstrap > 0 { 50 } else { 10 },
-        reads_per_call: if bootstrap > 0 { 1000 } else { 10_000 },
+        blocks,
+        reads_per_call,
         ..plan(1.0, 0.025, reads, seed)
     };
     let a = fit_sweep(&simulate(&qpu, &plan(31)), &cfg).unwrap();
@@ -613,7 +702,13 @@ fn drift_scores(d: &analysis::Drift, shifted: &[u32]) -> (f64, usize) {
 
 #[test]
 fn drift_finds_a_planted_beta_shift() {
-    let (d, shifted) = drift_run("chimera:6", &read_noise(), (0.05, 0.10), 100_000, 0);
+    let (d, shifted) = drift_run(
+        "chimera:6",
+        &read_noise(),
+        (0.05, 0.10),
+        100_000,
+        (10, 10_000),
+    );
     let (recall, false_alarms) = drift_scores(&d, &shifted);
     assert!(
         recall >= 0.9 && false_alarms <= 3,
@@ -625,14 +720,16 @@ fn drift_finds_a_planted_beta_shift() {
 #[test]
 #[ignore = "full chip; run by .ci/run in release"]
 fn drift_target_full_chip() {
-    // The default device (per-call field noise, over-dispersed counts), 81 h × 10^6 reads in calls of 1000
-    // reads, block-bootstrap errors (100 replicates over 50 blocks).
+    // The default device (per-call field noise, over-dispersed counts), 81 h × 10^6 reads in calls of
+    // 1000 reads and 50 blocks, fitted by the default fit (robust cluster-sandwich errors, no bootstrap).
+    // Under per-call noise β's precision grows with the number of calls, not reads: the default calls of
+    // 10^4 reads (100 per h) find only about half of the 2 % shifts.
     let (d, shifted) = drift_run(
         "advantage",
         &DeviceConfig::default(),
         (0.05, 0.02),
         1_000_000,
-        100,
+        (50, 1000),
     );
     let (any_recall, any_false) = drift_scores(&d, &shifted);
     let mut beta_recall = 0.0;
