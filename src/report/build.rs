@@ -183,7 +183,7 @@ pub fn build(input: &ReportInput) -> Result<Report, ReportError> {
             }
         }
         None => notes.push(
-            "the sweep names no topology: no chip maps (give --topology or --solver-file)".into(),
+            "the sweep names no topology and no hardware graph was given: no chip maps".into(),
         ),
     }
     let (crosstalk, coupler_map, crosstalk_z) = crosstalk::crosstalk(a, layout.as_ref());
