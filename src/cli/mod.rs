@@ -14,6 +14,7 @@ mod graph_args;
 mod numbers;
 mod output;
 mod plan;
+mod plan_design;
 mod progress;
 mod sapi_args;
 mod serve;

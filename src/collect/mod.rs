@@ -18,6 +18,7 @@
 pub mod accumulate;
 pub mod build;
 pub mod cost;
+pub mod design_record;
 pub mod error;
 pub mod grid;
 pub mod information;

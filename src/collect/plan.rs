@@ -166,6 +166,9 @@ pub struct Plan {
     /// Expected standard errors at the chip family's typical values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub precision: Option<Precision>,
+    /// How an optimised plan was designed and the errors it predicts (`qasa plan --optimize`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub design: Option<super::design_record::PlanDesign>,
 }
 
 /// SHA-256 of a JSON value's compact serialisation, hex.

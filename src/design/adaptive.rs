@@ -1,0 +1,1 @@
+//! Adaptive campaigns (filled in below).
