@@ -31,7 +31,7 @@ fn server() -> ServerHandle {
 fn plan(calls_per_h: u32) -> qasa::collect::Plan {
     let def = qasa::server::synthetic_record(SPEC).expect("spec");
     let graph = WorkingGraph::perfect(SPEC.parse().expect("spec"));
-    let limits = SolverLimits::from_record(&def.full);
+    let limits = SolverLimits::from_record(&def.record);
     let spec = PlanSpec {
         h_max: 0.2,
         h_step: 0.1,
@@ -41,7 +41,7 @@ fn plan(calls_per_h: u32) -> qasa::collect::Plan {
         ..PlanSpec::default()
     };
     let target = Target {
-        solver: def.name.clone(),
+        solver: def.name().to_string(),
         graph_id: None,
         source: SolverSource::Topology,
         graph: &graph,

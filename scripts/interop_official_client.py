@@ -269,7 +269,7 @@ def main():
                 first.result()
                 fail("a problem injected to fail returned a result")
             except SolverFailureError as e:
-                check("--problem-fail-rate" in str(e), f"failure message does not say why: {e}")
+                check("problem_fail_rate" in str(e), f"failure message does not say why: {e}")
                 print(f"ok: FAILED problem -> SolverFailureError: {e}")
     finally:
         fast.stop()

@@ -9,7 +9,8 @@
 //! recorded files (QASA csv) ─────────────────────────────────┘      └─> fit (per-qubit MLE, errors)
 //! ```
 //!
-//! `model` is pure math at the bottom; `server` serves the virtual QPU over the SAPI protocol. The binary
+//! `model` is pure math at the bottom; `gzip` reads plain or gzip files for every loader; the solver record
+//! type lives in `sapi::solver` and the topology loader builds working graphs from it. `server` serves the virtual QPU over the SAPI protocol. The binary
 //! (`src/main.rs`, `src/cli/`) only parses arguments and prints.
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
@@ -20,6 +21,7 @@ pub mod collect;
 pub mod design;
 pub mod device;
 pub mod fit;
+pub mod gzip;
 pub mod model;
 pub mod sapi;
 pub mod schema;

@@ -157,7 +157,7 @@ pub enum CrosstalkError {
     #[error("the sweep has no pair counts: record them (`qasa simulate --pairs`, raw reads, or a dimod file with --topology) to analyse crosstalk")]
     NoPairs,
     #[error("the sweep is inconsistent: {0}")]
-    InvalidSweep(String),
+    InvalidSweep(#[source] crate::sweep::CheckError),
 }
 
 /// Weight, in degrees of freedom, of the chip median field-noise variance in each qubit's estimate.

@@ -62,8 +62,11 @@ pub enum AnalysisError {
     Mismatch { reason: String },
     #[error("the fit has no qubits: nothing to analyse")]
     Empty,
-    #[error("the sweep is inconsistent: {reason}")]
-    InvalidSweep { reason: String },
+    #[error("the sweep is inconsistent: {source}")]
+    InvalidSweep {
+        #[source]
+        source: crate::sweep::CheckError,
+    },
     #[error("qubit {qubit} of the fit is not a qubit of the hardware graph {graph}; give the graph the data came from (--topology or --solver-file)")]
     NotInGraph { qubit: u32, graph: String },
     #[error("the fit's topology {kind:?} {shape:?} is not a known hardware graph ({reason}); give --topology or --solver-file")]
@@ -271,7 +274,7 @@ pub fn analyze(
         return Err(AnalysisError::Empty);
     }
     if let Some(s) = sweep {
-        crate::sweep::check(s).map_err(|reason| AnalysisError::InvalidSweep { reason })?;
+        crate::sweep::check(s).map_err(|source| AnalysisError::InvalidSweep { source })?;
         check_belongs(fit, s)?;
     }
     let graph = graph_for(fit, graph)?;

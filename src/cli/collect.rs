@@ -185,6 +185,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let solver = client
         .get_solver(&plan.solver.name)
+        .map_err(|e| args.sapi.explain(e))
         .with_context(|| format!("fetching solver {} from SAPI", plan.solver.name))?;
     let opts = CollectOptions {
         in_flight: args.in_flight,

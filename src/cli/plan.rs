@@ -11,6 +11,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::Args as ClapArgs;
 use qasa::collect::plan::{ParamValues, Plan, SolverSource};
 use qasa::collect::{PlanError, PlanSpec, Setting, SolverLimits, Target};
+use qasa::sapi::SolverRecord;
 use qasa::topology::{Topology, WorkingGraph};
 use serde_json::{json, Value};
 use std::io::Write;
@@ -126,26 +127,14 @@ impl ResolvedTarget {
         }
     }
 
-    /// From a solver record (v2 or v3 JSON).
-    pub fn from_record(record: &Value, source: SolverSource) -> Result<Self> {
-        let name = record
-            .pointer("/identity/name")
-            .or_else(|| record.get("id"))
-            .and_then(Value::as_str)
-            .ok_or_else(|| anyhow!("the solver record has no identity.name or id"))?
-            .to_string();
-        let graph = WorkingGraph::from_solver_record(&json!({
-            "id": name,
-            "properties": record.get("properties").cloned().unwrap_or(Value::Null),
-        }))
-        .with_context(|| format!("solver {name}"))?;
+    /// From a solver record (v2 or v3).
+    pub fn from_record(record: &SolverRecord, source: SolverSource) -> Result<Self> {
+        let graph = WorkingGraph::from_solver_record(record)
+            .with_context(|| format!("solver {}", record.name))?;
         Ok(ResolvedTarget {
-            graph_id: record
-                .pointer("/identity/version/graph_id")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            name: record.name.clone(),
+            graph_id: record.graph_id.clone(),
             limits: SolverLimits::from_record(record),
-            name,
             source,
             graph,
         })
@@ -156,17 +145,25 @@ impl ResolvedTarget {
         let topology: Topology = spec.parse()?;
         let def = qasa::server::synthetic_record(spec)?;
         Ok(ResolvedTarget {
-            name: def.name.clone(),
+            name: def.name().to_string(),
             graph_id: None,
             source: SolverSource::Topology,
             graph: WorkingGraph::perfect(topology),
-            limits: SolverLimits::from_record(&def.full),
+            limits: SolverLimits::from_record(&def.record),
         })
     }
 
     /// The first QPU record of a solver file (.json or .json.gz; a record or a list).
     pub fn from_file(path: &Path) -> Result<Self> {
-        let record = read_record(path)?;
+        let record = SolverRecord::read_file(path)?
+            .into_iter()
+            .find(SolverRecord::is_qpu)
+            .ok_or_else(|| {
+                anyhow!(
+                    "{}: no QPU solver record (none has properties.qubits)",
+                    path.display()
+                )
+            })?;
         Self::from_record(&record, SolverSource::SolverFile)
             .with_context(|| format!("{}", path.display()))
     }
@@ -174,39 +171,14 @@ impl ResolvedTarget {
     /// From SAPI.
     pub fn from_sapi(sapi: &SapiArgs, name: Option<&str>) -> Result<Self> {
         let cfg = sapi.config()?;
-        let client = qasa::sapi::SapiClient::from_config(&cfg, Default::default())?;
+        let client = sapi.client()?;
         let name = name.map(str::to_string).or(cfg.solver.clone());
         let rec = client
             .select_solver(name.as_deref())
+            .map_err(|e| sapi.explain(e))
             .context("fetching the solver record from SAPI")?;
-        Self::from_record(&rec.raw, SolverSource::Sapi)
+        Self::from_record(&rec, SolverSource::Sapi)
     }
-}
-
-/// The first QPU record (one with `properties.qubits`) of a solver file.
-fn read_record(path: &Path) -> Result<Value> {
-    let raw = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&raw[..]), &mut out)
-            .with_context(|| format!("{}: bad gzip data", path.display()))?;
-        out
-    } else {
-        raw
-    };
-    let v: Value = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{}: not a JSON solver record", path.display()))?;
-    let is_qpu = |r: &Value| r.pointer("/properties/qubits").is_some();
-    match v {
-        Value::Array(list) => list.into_iter().find(is_qpu),
-        one => Some(one).filter(is_qpu),
-    }
-    .ok_or_else(|| {
-        anyhow!(
-            "{}: no QPU solver record (none has properties.qubits)",
-            path.display()
-        )
-    })
 }
 
 /// Checks a `--topology` value with the topology parser (a bad spec is a usage error), keeping the text.

@@ -1,16 +1,18 @@
 //! `qasa serve`: a SAPI-compatible server on a real socket, backed by the virtual QPU.
 //!
-//! The first line on stdout is `listening on http://HOST:PORT/sapi/v2/` (the base URL clients use), printed
-//! and flushed once the socket accepts connections; a summary of the served solvers follows on stderr.
+//! The first line on stdout is `listening on http://HOST:PORT/sapi/v2/` (the base URL clients use; HOST is
+//! the loopback address when `--host` is a wildcard such as 0.0.0.0 or ::), printed and flushed once the
+//! socket accepts connections; a summary of the served solvers follows on stderr.
 //! Runs until killed.
 
 use super::console;
 use super::numbers::{finite, whole};
 use super::output::Outputs;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args as ClapArgs;
 use qasa::device::DeviceConfig;
-use qasa::server::{FaultConfig, Server, ServerConfig, SolverSource};
+use qasa::server::faults::FaultError;
+use qasa::server::{FaultConfig, Server, ServerConfig, ServerError, SolverSource};
 use std::path::PathBuf;
 
 #[derive(ClapArgs, Debug)]
@@ -100,6 +102,23 @@ pub struct Args {
     answer_memory_mib: usize,
 }
 
+/// The server's error with the flag that controls the setting (the library does not know the flags).
+fn explain(e: ServerError) -> anyhow::Error {
+    let hint = match &e {
+        ServerError::Faults(FaultError::Rate { name, .. }) => {
+            format!(" (--{})", name.replace('_', "-"))
+        }
+        ServerError::Faults(FaultError::Status { .. }) => " (--fail-status)".into(),
+        ServerError::NoSolver => " (--solver-file FILE or --topology SPEC)".into(),
+        ServerError::Bind { .. } => " (--host, --port; --port 0 picks a free port)".into(),
+        ServerError::Topology { .. } | ServerError::Synthetic { .. } => " (--topology)".into(),
+        ServerError::Config(m) if m.contains("QPU time scale") => " (--qpu-time-scale)".into(),
+        ServerError::Ledger { .. } => " (--ledger)".into(),
+        _ => String::new(),
+    };
+    anyhow::anyhow!("cannot start the SAPI server: {e}{hint}")
+}
+
 pub fn run(a: Args) -> Result<()> {
     // The ledger is an append-only log written while the server runs: checked here, not replaced.
     let mut files = Outputs::new();
@@ -144,8 +163,15 @@ pub fn run(a: Args) -> Result<()> {
             ..DeviceConfig::default()
         },
     };
-    let handle = Server::start(config).context("cannot start the SAPI server")?;
+    let handle = Server::start(config).map_err(explain)?;
     console::line(format_args!("listening on {}", handle.base_url()))?;
+    let bound = handle.local_addr();
+    if bound.ip().is_unspecified() {
+        console::note(format_args!(
+            "bound to {bound} (every interface): other machines reach it at this host's address, port {}",
+            bound.port()
+        ));
+    }
     console::note(format_args!(
         "solvers: {}; Metadata API: {}regions/",
         handle.solver_names().join(", "),

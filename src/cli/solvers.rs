@@ -35,13 +35,13 @@ impl From<&SolverRecord> for SolverSummary {
     fn from(s: &SolverRecord) -> Self {
         SolverSummary {
             name: s.name.clone(),
-            topology: s.topology.clone(),
-            num_working_qubits: s.qubits.len(),
-            num_qubits: s.num_qubits,
-            num_working_couplers: s.couplers.len(),
+            topology: s.topology().cloned(),
+            num_working_qubits: s.qubits().len(),
+            num_qubits: s.num_qubits(),
+            num_working_couplers: s.couplers().len(),
             status: s.status.clone(),
             avg_load: s.avg_load,
-            category: s.category.clone(),
+            category: s.properties.category.clone(),
             graph_id: s.graph_id.clone(),
         }
     }
@@ -103,7 +103,7 @@ pub fn render_table(rows: &[SolverSummary]) -> String {
 /// Runs `qasa solvers`.
 pub fn run(args: &SolversArgs) -> anyhow::Result<()> {
     let client = args.sapi.client()?;
-    let solvers = client.list_solvers()?;
+    let solvers = client.list_solvers().map_err(|e| args.sapi.explain(e))?;
     let rows: Vec<SolverSummary> = solvers.iter().map(SolverSummary::from).collect();
     if args.json {
         super::console::json(&rows)

@@ -8,7 +8,7 @@
 
 use super::plan::{Call, Plan};
 use crate::sweep::{
-    CampaignMeta, CountMatrix, PairCounts, Sweep, SweepMeta, SweepSource, TopologyRef,
+    CampaignMeta, CountMatrix, CouplerAgreement, Sweep, SweepMeta, SweepSource, TopologyRef,
 };
 
 /// The counts of one call, per plan qubit (column) and, optionally, per plan coupler.
@@ -216,7 +216,7 @@ impl<'p> SweepBuilder<'p> {
             } else {
                 self.blocks
             },
-            pairs: self.pair_cols.map(|cols| PairCounts {
+            pairs: self.pair_cols.map(|cols| CouplerAgreement {
                 couplers: cols
                     .iter()
                     .map(|&(a, b)| (plan.qubits[a], plan.qubits[b]))

@@ -6,6 +6,7 @@
 //! without `problem_timing_data` is costed with the fallback model of [`super::cost`] and says so.
 
 use super::cost::TimingModel;
+use crate::sapi::SolverRecord;
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 
@@ -32,44 +33,27 @@ pub struct SolverLimits {
     pub timing: TimingModel,
 }
 
-fn pair(props: &Map<String, Value>, key: &str) -> Option<(f64, f64)> {
-    let a = props.get(key)?.as_array()?;
-    Some((a.first()?.as_f64()?, a.get(1)?.as_f64()?))
-}
-
-fn num(props: &Map<String, Value>, key: &str) -> Option<f64> {
-    props.get(key).and_then(Value::as_f64)
-}
-
 impl SolverLimits {
     /// From a solver record (v2 `id` or v3 `identity.name`, with `properties`).
-    pub fn from_record(record: &Value) -> SolverLimits {
+    pub fn from_record(record: &SolverRecord) -> SolverLimits {
+        let p = &record.properties;
         let empty = Map::new();
         let props = record
+            .raw
             .get("properties")
             .and_then(Value::as_object)
             .unwrap_or(&empty);
-        let solver = record
-            .pointer("/identity/name")
-            .or_else(|| record.get("id"))
-            .and_then(Value::as_str)
-            .unwrap_or("the solver")
-            .to_string();
         SolverLimits {
-            solver,
-            h_range: pair(props, "h_range"),
-            num_reads_range: pair(props, "num_reads_range")
-                .map(|(lo, hi)| (lo.max(0.0) as u64, hi.max(0.0) as u64)),
-            annealing_time_range: pair(props, "annealing_time_range"),
-            max_run_duration_us: pair(props, "problem_run_duration_range").map(|(_, hi)| hi),
-            default_programming_thermalization_us: num(props, "default_programming_thermalization")
+            solver: record.name.clone(),
+            h_range: record.h_range().map(|r| (r.min, r.max)),
+            num_reads_range: record.num_reads_range().map(|r| (r.min, r.max)),
+            annealing_time_range: record.annealing_time_range_us().map(|r| (r.min, r.max)),
+            max_run_duration_us: record.problem_run_duration_range_us().map(|r| r.max),
+            default_programming_thermalization_us: p
+                .default_programming_thermalization_us
                 .unwrap_or(1000.0),
-            default_readout_thermalization_us: num(props, "default_readout_thermalization")
-                .unwrap_or(0.0),
-            parameters: props
-                .get("parameters")
-                .and_then(Value::as_object)
-                .map(|m| m.keys().cloned().collect()),
+            default_readout_thermalization_us: p.default_readout_thermalization_us.unwrap_or(0.0),
+            parameters: p.parameters.as_ref().map(|m| m.keys().cloned().collect()),
             timing: TimingModel::from_properties(props),
         }
     }
@@ -78,7 +62,14 @@ impl SolverLimits {
     pub fn unlimited(solver: &str) -> SolverLimits {
         SolverLimits {
             solver: solver.to_string(),
-            ..SolverLimits::from_record(&Value::Null)
+            h_range: None,
+            num_reads_range: None,
+            annealing_time_range: None,
+            max_run_duration_us: None,
+            default_programming_thermalization_us: 1000.0,
+            default_readout_thermalization_us: 0.0,
+            parameters: None,
+            timing: TimingModel::from_properties(&Map::new()),
         }
     }
 }
@@ -92,7 +83,7 @@ mod tests {
         let r = serde_json::json!({"id": "X", "properties": {"h_range": [-2, 2], "num_reads_range": [1, 10000],
             "annealing_time_range": [1, 2000], "problem_run_duration_range": [0, 1000000],
             "parameters": {"num_reads": "", "auto_scale": ""}}});
-        let l = SolverLimits::from_record(&r);
+        let l = SolverLimits::from_record(&SolverRecord::from_value(r).unwrap());
         assert_eq!(l.solver, "X");
         assert_eq!(l.h_range, Some((-2.0, 2.0)));
         assert_eq!(l.num_reads_range, Some((1, 10000)));

@@ -160,10 +160,10 @@ pub fn check_solver(plan: &Plan, solver: &SolverRecord) -> Result<(), CollectErr
     if solver.name != plan.solver.name {
         return Err(wrong(format!("the plan was made for {}", plan.solver.name)));
     }
-    let mut qubits = solver.qubits.clone();
+    let mut qubits = solver.qubits().to_vec();
     qubits.sort_unstable();
     let mut couplers: Vec<[u32; 2]> = solver
-        .couplers
+        .couplers()
         .iter()
         .map(|&(u, v)| [u.min(v), u.max(v)])
         .collect();

@@ -12,7 +12,7 @@ pub mod truth;
 
 pub use crate::collect::{simulate, PlanError, PlanSpec as SimulationPlan};
 pub use qpu::{RawSamples, VirtualQpu};
-pub use truth::{DeviceConfig, NoiseModel, QubitTruth, Truth};
+pub use truth::{DeviceConfig, NoiseModel, QubitTruth, Truth, TruthError};
 
 /// Writes a truth file (pretty JSON) atomically (temporary file + rename).
 pub fn write_truth(truth: &Truth, path: &std::path::Path) -> std::io::Result<()> {
@@ -26,11 +26,15 @@ pub fn write_truth_to(truth: &Truth, mut w: impl std::io::Write) -> std::io::Res
 }
 
 /// Reads a truth file, validated against `schemas/truth.schema.json`.
-pub fn read_truth(path: &std::path::Path) -> Result<Truth, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not valid JSON: {e}", path.display()))?;
+pub fn read_truth(path: &std::path::Path) -> Result<Truth, TruthError> {
+    let at = |e| TruthError {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| at(truth::TruthFileError::Io(e)))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| at(truth::TruthFileError::Json(e)))?;
     crate::schema::validate(crate::schema::TRUTH, &v)
-        .map_err(|e| format!("{}: at {}: {}", path.display(), e.json_path, e.reason))?;
-    serde_json::from_value(v).map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|e| at(truth::TruthFileError::Schema(e)))?;
+    serde_json::from_value(v).map_err(|e| at(truth::TruthFileError::Decode(e)))
 }

@@ -34,6 +34,28 @@ use rand_distr::{Distribution, StandardNormal};
 use rand_pcg::Pcg64Mcg;
 use serde::{Deserialize, Serialize};
 
+/// Why a truth file could not be read: the file, and what is wrong in it.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+pub struct TruthError {
+    pub path: std::path::PathBuf,
+    #[source]
+    pub source: TruthFileError,
+}
+
+/// What is wrong in a truth file.
+#[derive(Debug, thiserror::Error)]
+pub enum TruthFileError {
+    #[error("cannot read it ({0}); check the path")]
+    Io(#[source] std::io::Error),
+    #[error("not valid JSON ({0}); is it a qasa truth.json?")]
+    Json(#[source] serde_json::Error),
+    #[error("{0}")]
+    Schema(#[source] crate::schema::Violation),
+    #[error("{0}")]
+    Decode(#[source] serde_json::Error),
+}
+
 /// Reference anneal time of the family defaults, microseconds.
 pub const REFERENCE_ANNEAL_TIME_US: f64 = 5.0;
 

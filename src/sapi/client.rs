@@ -50,14 +50,6 @@ pub struct SapiClient {
     transport: Transport,
 }
 
-struct Job<'a> {
-    solver: Value,
-    data: Value,
-    kind: &'a str,
-    params: &'a Map<String, Value>,
-    label: Option<&'a str>,
-}
-
 /// JSON number like Python writes it: integral values without a fraction (the official client sends
 /// `"offset":0` for an int offset).
 fn py_number(x: f64) -> Value {
@@ -158,7 +150,8 @@ impl SapiClient {
         let token = cfg.token.clone().ok_or_else(|| {
             SapiError::new(
                 ErrorKind::Config,
-                "no SAPI token: pass --token, set DWAVE_API_TOKEN, or add `token = …` to dwave.conf",
+                "no SAPI token: set DWAVE_API_TOKEN or add `token = …` to dwave.conf; to try everything \
+                 offline, `qasa serve` runs a local SAPI server backed by a virtual QPU (any token works)",
             )
         })?;
         if let Some(t) = cfg.request_timeout_s.filter(|t| t.is_finite() && *t > 0.0) {
@@ -198,14 +191,42 @@ impl SapiClient {
         self.transport.opts.request_timeout
     }
 
+    /// A 404 from a solver resource: when the endpoint has no `/sapi/` path (or for the list, which every
+    /// SAPI serves), the base URL is probably missing its path; else the solver name is unknown.
+    fn solver_not_found(&self, e: SapiError, name: Option<&str>) -> SapiError {
+        if e.kind != ErrorKind::NotFound {
+            return e;
+        }
+        let path = self.base.path();
+        let message = if name.is_none() || !path.contains("/sapi") {
+            format!(
+                "there is no SAPI solver list at this URL; the endpoint's path is probably missing or wrong \
+                 (SAPI base URLs end in /sapi/v2/, e.g. https://na-west-1.cloud.dwavesys.com/sapi/v2/; \
+                 this endpoint is {})",
+                self.base
+            )
+        } else {
+            format!(
+                "no solver named {:?} at this endpoint; check the name (the solver list shows the available ones) and the region",
+                name.unwrap_or_default()
+            )
+        };
+        SapiError {
+            message: message.into(),
+            ..e
+        }
+    }
+
     /// All solvers (static and dynamic views merged by name).
     pub fn list_solvers(&self) -> Result<Vec<SolverRecord>, SapiError> {
-        let (url, stat) = self.get(
-            &format!("solvers/remote/?{FILTER_STATIC}"),
-            Resource::SolverList,
-            self.timeout(),
-            None,
-        )?;
+        let (url, stat) = self
+            .get(
+                &format!("solvers/remote/?{FILTER_STATIC}"),
+                Resource::SolverList,
+                self.timeout(),
+                None,
+            )
+            .map_err(|e| self.solver_not_found(e, None))?;
         let (_, dynamic) = self.get(
             &format!("solvers/remote/?{FILTER_DYNAMIC}"),
             Resource::SolverList,
@@ -220,13 +241,10 @@ impl SapiClient {
             .map(|v| {
                 let mut r =
                     SolverRecord::from_json(v).map_err(|e| invalid(&url, &e.to_string()))?;
-                if let Some(d) = dynamic.iter().find(|d| {
-                    d.get("identity")
-                        .and_then(|i| i.get("name"))
-                        .or_else(|| d.get("id"))
-                        .and_then(Value::as_str)
-                        == Some(r.name.as_str())
-                }) {
+                if let Some(d) = dynamic
+                    .iter()
+                    .find(|d| SolverRecord::name_of(d) == Some(r.name.as_str()))
+                {
                     r.merge_dynamic(d);
                 }
                 Ok(r)
@@ -237,12 +255,14 @@ impl SapiClient {
     /// One solver by name (404 → `NotFound`).
     pub fn get_solver(&self, name: &str) -> Result<SolverRecord, SapiError> {
         let path = format!("solvers/remote/{}", pct_encode(name));
-        let (url, stat) = self.get(
-            &format!("{path}?{FILTER_STATIC}"),
-            Resource::Solver,
-            self.timeout(),
-            None,
-        )?;
+        let (url, stat) = self
+            .get(
+                &format!("{path}?{FILTER_STATIC}"),
+                Resource::Solver,
+                self.timeout(),
+                None,
+            )
+            .map_err(|e| self.solver_not_found(e, Some(name)))?;
         let (_, dynamic) = self.get(
             &format!("{path}?{FILTER_DYNAMIC}"),
             Resource::Solver,
@@ -289,7 +309,7 @@ impl SapiClient {
         params: &Map<String, Value>,
         label: Option<&str>,
     ) -> Result<ProblemStatus, SapiError> {
-        let qp = encode_ising(&solver.qubits, &solver.couplers, h, j).map_err(|e| {
+        let qp = encode_ising(solver.qubits(), solver.couplers(), h, j).map_err(|e| {
             SapiError::new(ErrorKind::Encode, format!("{e} (solver {})", solver.name))
         })?;
         let body = problem_body(solver, &qp, 0.0, params, label)?;
@@ -561,6 +581,42 @@ pub struct IsingJob<'a> {
     pub label: Option<&'a str>,
 }
 
+/// One job of a `POST problems/` body; fields in the order the official client sends them (§3.2,
+/// sapi-transcript.md S02): `solver`, `data`, `type`, `params`, `label`.
+#[derive(Serialize)]
+struct Job<'a> {
+    solver: JobSolver<'a>,
+    data: JobData,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    /// Sorted by name (the official client keeps the caller's order).
+    params: &'a Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<&'a str>,
+}
+
+/// `{"name", "version": {"graph_id"}}` (§0.3); hybrid solvers have no version.
+#[derive(Serialize)]
+struct JobSolver<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<GraphVersion<'a>>,
+}
+
+#[derive(Serialize)]
+struct GraphVersion<'a> {
+    graph_id: &'a str,
+}
+
+/// `{"format": "qp", "lin", "quad", "offset"}` (§4.1).
+#[derive(Serialize)]
+struct JobData {
+    format: &'static str,
+    lin: String,
+    quad: String,
+    offset: Value,
+}
+
 /// The uncompressed POST body for one Ising problem, byte-identical to the official client's
 /// (`[{"solver":…,"data":{"format":"qp","lin":…,"quad":…,"offset":…},"type":"ising","params":…,"label":…}]`).
 pub fn problem_body(
@@ -570,81 +626,25 @@ pub fn problem_body(
     params: &Map<String, Value>,
     label: Option<&str>,
 ) -> Result<Vec<u8>, SapiError> {
-    #[derive(Serialize)]
-    struct Data {
-        format: &'static str,
-        lin: String,
-        quad: String,
-        offset: Value,
-    }
-    let data = Data {
-        format: "qp",
-        lin: qp.lin_b64(),
-        quad: qp.quad_b64(),
-        offset: py_number(offset),
-    };
-    let data = serde_json::to_value(&data)
-        .map_err(|e| SapiError::new(ErrorKind::Encode, e.to_string()))?;
     let job = Job {
-        solver: solver.identity_json(),
-        data,
+        solver: JobSolver {
+            name: &solver.name,
+            version: solver
+                .graph_id
+                .as_deref()
+                .map(|graph_id| GraphVersion { graph_id }),
+        },
+        data: JobData {
+            format: "qp",
+            lin: qp.lin_b64(),
+            quad: qp.quad_b64(),
+            offset: py_number(offset),
+        },
         kind: "ising",
         params,
         label,
     };
-    // serde_json::Value objects are key-sorted; write the job with a struct to keep the official key order.
-    let mut out = Vec::new();
-    out.push(b'[');
-    write_job(&mut out, &job).map_err(|e| SapiError::new(ErrorKind::Encode, e.to_string()))?;
-    out.push(b']');
-    Ok(out)
-}
-
-fn write_job(out: &mut Vec<u8>, job: &Job<'_>) -> serde_json::Result<()> {
-    // `solver` and `data` must keep their field order too: serialise them from ordered pairs.
-    out.extend_from_slice(b"{\"solver\":");
-    write_ordered(out, &job.solver, &["name", "version"])?;
-    out.extend_from_slice(b",\"data\":");
-    write_ordered(out, &job.data, &["format", "lin", "quad", "offset"])?;
-    out.extend_from_slice(b",\"type\":");
-    serde_json::to_writer(&mut *out, job.kind)?;
-    out.extend_from_slice(b",\"params\":");
-    serde_json::to_writer(&mut *out, job.params)?;
-    if let Some(l) = job.label {
-        out.extend_from_slice(b",\"label\":");
-        serde_json::to_writer(&mut *out, l)?;
-    }
-    out.push(b'}');
-    Ok(())
-}
-
-fn write_ordered(out: &mut Vec<u8>, v: &Value, order: &[&str]) -> serde_json::Result<()> {
-    let Some(m) = v.as_object() else {
-        return serde_json::to_writer(&mut *out, v);
-    };
-    out.push(b'{');
-    let mut first = true;
-    let mut emit = |out: &mut Vec<u8>, k: &str, val: &Value| -> serde_json::Result<()> {
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        serde_json::to_writer(&mut *out, k)?;
-        out.push(b':');
-        serde_json::to_writer(&mut *out, val)
-    };
-    for k in order {
-        if let Some(val) = m.get(*k) {
-            emit(out, k, val)?;
-        }
-    }
-    for (k, val) in m {
-        if !order.contains(&k.as_str()) {
-            emit(out, k, val)?;
-        }
-    }
-    out.push(b'}');
-    Ok(())
+    serde_json::to_vec(&[job]).map_err(|e| SapiError::new(ErrorKind::Encode, e.to_string()))
 }
 
 fn statuses(url: &Url, v: &Value) -> Result<Vec<ProblemStatus>, SapiError> {
@@ -665,13 +665,12 @@ mod tests {
 
     #[test]
     fn body_matches_official_worked_example() {
-        let solver = SolverRecord::from_json(&serde_json::json!({
-            "identity":{"name":"Mock8Q_system1.1","version":{"graph_id":"0a1b2c3d4e"}},
-            "properties":{"qubits":[0,1,2,3,4,5,7],"couplers":[[0,4],[0,5],[0,7],[1,4],[1,5],[1,7],[2,4],[2,5],[2,7],[3,4],[3,5],[3,7]]}}))
-        .unwrap();
+        // The transcript's Mock8Q solver (docs/sapi-protocol.md §4.5).
+        let path = crate::server::tests_support::shared_data().join("sapi/mock-solver-Mock8Q.json");
+        let solver = SolverRecord::read_file(&path).unwrap().remove(0);
         let h = BTreeMap::from([(0, -1.0), (4, 0.5), (7, 0.0)]);
         let j = BTreeMap::from([((0, 4), -1.0), ((7, 0), 0.25)]);
-        let qp = encode_ising(&solver.qubits, &solver.couplers, &h, &j).unwrap();
+        let qp = encode_ising(solver.qubits(), solver.couplers(), &h, &j).unwrap();
         let mut params = Map::new();
         params.insert("num_reads".into(), Value::from(10));
         let body = problem_body(&solver, &qp, 1.5, &params, Some("worked-example")).unwrap();

@@ -22,14 +22,15 @@ use std::path::{Path, PathBuf};
 /// Errors while resolving configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("config file {path}: cannot read it ({source}); check the path given by --config-file or DWAVE_CONFIG_FILE")]
+    #[error("config file {path}: cannot read it ({source}); check the configured path (DWAVE_CONFIG_FILE)")]
     Read {
         path: PathBuf,
+        #[source]
         source: std::io::Error,
     },
     #[error("config file {path}: cannot parse it as INI ({msg})")]
     Parse { path: PathBuf, msg: String },
-    #[error("config profile '{profile}' not found in {files:?}; define a [{profile}] section or drop --profile / DWAVE_PROFILE")]
+    #[error("config profile '{profile}' not found in {files:?}; define a [{profile}] section or choose another profile (DWAVE_PROFILE)")]
     UnknownProfile {
         profile: String,
         files: Vec<PathBuf>,

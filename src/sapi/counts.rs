@@ -24,7 +24,7 @@ pub struct AnswerCounts {
     /// Total reads (Σ num_occurrences).
     pub reads: u64,
     /// Agreement counts for the requested couplers, if asked.
-    pub pairs: Option<PairCounts>,
+    pub pairs: Option<AnswerAgreement>,
     /// The answer's `timing` (µs).
     pub timing: Map<String, Value>,
 }
@@ -42,7 +42,7 @@ impl AnswerCounts {
 
 /// Reads in which the two ends of each coupler had the same spin.
 #[derive(Clone, Debug, PartialEq)]
-pub struct PairCounts {
+pub struct AnswerAgreement {
     pub couplers: Vec<(u32, u32)>,
     pub agree: Vec<u64>,
 }
@@ -66,7 +66,7 @@ pub fn count_answer(
         None => None,
         Some(cs) => {
             let idx = pair_indices(&p.active_variables, p.num_variables, cs)?;
-            Some(PairCounts {
+            Some(AnswerAgreement {
                 couplers: cs.to_vec(),
                 agree: count_agree(&sol, &weights, &idx)?,
             })

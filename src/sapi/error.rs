@@ -5,6 +5,7 @@
 //! response bodies are SAPI's, not ours.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// What went wrong, for callers that branch on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +40,8 @@ pub enum ErrorKind {
     ProblemCancelled,
     /// Our own polling deadline passed before the problem finished (it may still complete remotely).
     PollingTimeout,
+    /// The time limit of the whole operation ([`super::ClientOptions::deadline`]) ran out.
+    TimeLimit,
     /// The problem could not be encoded for the solver (qubit/coupler not in the working graph).
     Encode,
 }
@@ -60,6 +63,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::ProblemFailed => "problem failed",
             ErrorKind::ProblemCancelled => "problem cancelled",
             ErrorKind::PollingTimeout => "polling timed out",
+            ErrorKind::TimeLimit => "time limit reached",
             ErrorKind::Encode => "cannot encode problem",
         };
         f.write_str(s)
@@ -67,11 +71,11 @@ impl fmt::Display for ErrorKind {
 }
 
 /// A SAPI client error with its context.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub struct SapiError {
     pub kind: ErrorKind,
     /// Human-readable cause, including what to do.
-    pub message: String,
+    pub message: Box<str>,
     /// The request URL (never contains the token).
     pub url: Option<String>,
     /// HTTP status, if a response arrived.
@@ -82,6 +86,9 @@ pub struct SapiError {
     pub error_code: Option<i64>,
     /// SAPI's `error_msg` / `error_message`, or the text body.
     pub error_msg: Option<String>,
+    /// The transport error underneath (reqwest's chain: DNS, connect, TLS, timeout), when there is one.
+    #[source]
+    pub source: Option<Arc<reqwest::Error>>,
 }
 
 impl fmt::Display for SapiError {
@@ -110,13 +117,20 @@ impl SapiError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         SapiError {
             kind,
-            message: message.into(),
+            message: message.into().into_boxed_str(),
             url: None,
             status: None,
             problem_id: None,
             error_code: None,
             error_msg: None,
+            source: None,
         }
+    }
+
+    /// Keeps the transport error as the source of this one.
+    pub fn with_source(mut self, e: reqwest::Error) -> Self {
+        self.source = Some(Arc::new(e));
+        self
     }
 
     pub fn with_url(mut self, url: impl Into<String>) -> Self {

@@ -14,6 +14,11 @@
 //!     500/502/504, an unreadable 2xx body) returns [`ErrorKind::SubmitUncertain`] without retry: the problem
 //!     may exist, and the caller must reconcile (e.g. `list_problems` by label) before resubmitting.
 //! * Other 4xx are returned immediately (401/403 → `Auth`, 404/410 → `NotFound`, else `Rejected`).
+//! * A refused connection (nothing listens at the address) fails at once: retrying cannot help, and the
+//!   request was never sent. DNS failures and timeouts are retried.
+//! * Every retry is reported to [`ClientOptions::on_retry`] (what is retried, why, after how long); the
+//!   library never prints. [`ClientOptions::deadline`] bounds everything: each request's timeout is cut to
+//!   the time left, and no retry starts that could not finish in time.
 //!
 //! Plain `http://` is refused unless the host is loopback (127.0.0.0/8, ::1, localhost).
 
@@ -27,7 +32,8 @@ use reqwest::header::{
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 use std::io::Write;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Backoff schedule for retries.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,6 +66,32 @@ impl RetryPolicy {
     }
 }
 
+/// One retry about to happen: what is retried, why, and after how long.
+#[derive(Debug)]
+pub struct RetryEvent<'a> {
+    /// The retry number, 1 for the first retry.
+    pub retry: u32,
+    pub max_retries: u32,
+    /// Wait before the retry.
+    pub delay: Duration,
+    /// `GET`, `POST`, `DELETE`.
+    pub method: &'a str,
+    /// The request URL (never contains the token).
+    pub url: &'a str,
+    /// Why the attempt failed.
+    pub error: &'a SapiError,
+}
+
+/// A callback told about every retry (the CLI prints one line per retry to stderr).
+#[derive(Clone)]
+pub struct RetryObserver(pub Arc<dyn Fn(&RetryEvent<'_>) + Send + Sync>);
+
+impl std::fmt::Debug for RetryObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RetryObserver")
+    }
+}
+
 /// Timeouts and behaviour of the client.
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
@@ -74,6 +106,11 @@ pub struct ClientOptions {
     pub retry: RetryPolicy,
     /// zlib-compress problem POSTs (`Content-Encoding: deflate`), as the official client does by default.
     pub compress: bool,
+    /// Told about every retry before its wait.
+    pub on_retry: Option<RetryObserver>,
+    /// No request runs past this instant (each request's timeout is cut to the time left, and no retry
+    /// starts that could not finish in time): a bound on a whole command.
+    pub deadline: Option<Instant>,
 }
 
 impl Default for ClientOptions {
@@ -85,6 +122,8 @@ impl Default for ClientOptions {
             long_poll_margin: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             compress: true,
+            on_retry: None,
+            deadline: None,
         }
     }
 }
@@ -153,17 +192,16 @@ fn redact_url(url: &Url) -> String {
     u.to_string()
 }
 
+/// Everything but the RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`).
+const NOT_UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Percent-encodes a path segment or query value (everything except RFC 3986 unreserved characters).
 pub fn pct_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, NOT_UNRESERVED).to_string()
 }
 
 /// A request to send.
@@ -232,7 +270,9 @@ fn status_kind(s: StatusCode) -> ErrorKind {
 
 fn status_hint(s: StatusCode) -> &'static str {
     match s.as_u16() {
-        401 | 403 => "check the SAPI token (--token, DWAVE_API_TOKEN or dwave.conf) and its access to the solver",
+        401 | 403 => {
+            "check the SAPI token (DWAVE_API_TOKEN or dwave.conf) and its access to the solver"
+        }
         404 | 410 => "check the solver name / problem id and the region",
         429 => "SAPI rate limit; wait and try again later",
         500..=599 => "SAPI is failing; try again later",
@@ -290,21 +330,55 @@ impl Transport {
         let idempotent = req.method != Method::POST;
         let mut n = 0u32;
         loop {
-            match self.attempt(req, body.as_deref(), idempotent) {
+            let timeout = self.time_left(req)?;
+            match self.attempt(req, body.as_deref(), idempotent, timeout) {
                 Attempt::Done(v) => return Ok(v),
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Retry(e, after) => {
                     if n >= self.opts.retry.max_retries {
                         return Err(e);
                     }
-                    std::thread::sleep(self.opts.retry.delay(n, after));
+                    let delay = self.opts.retry.delay(n, after);
+                    if let Some(d) = self.opts.deadline {
+                        if Instant::now() + delay >= d {
+                            return Err(out_of_time(req, Some(e)));
+                        }
+                    }
                     n += 1;
+                    if let Some(RetryObserver(hook)) = &self.opts.on_retry {
+                        hook(&RetryEvent {
+                            retry: n,
+                            max_retries: self.opts.retry.max_retries,
+                            delay,
+                            method: req.method.as_str(),
+                            url: req.url.as_str(),
+                            error: &e,
+                        });
+                    }
+                    std::thread::sleep(delay);
                 }
             }
         }
     }
 
-    fn attempt(&self, req: &Request<'_>, body: Option<&[u8]>, idempotent: bool) -> Attempt {
+    /// The request's timeout cut to the time left before the deadline; an error when none is left.
+    fn time_left(&self, req: &Request<'_>) -> Result<Duration, SapiError> {
+        match self.opts.deadline {
+            None => Ok(req.timeout),
+            Some(d) => match d.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => Ok(req.timeout.min(left)),
+                _ => Err(out_of_time(req, None)),
+            },
+        }
+    }
+
+    fn attempt(
+        &self,
+        req: &Request<'_>,
+        body: Option<&[u8]>,
+        idempotent: bool,
+        timeout: Duration,
+    ) -> Attempt {
         let url_s = req.url.to_string();
         let ctx = |e: SapiError| {
             let e = e.with_url(url_s.clone());
@@ -316,7 +390,7 @@ impl Transport {
         let mut rb = self
             .http
             .request(req.method.clone(), req.url.clone())
-            .timeout(req.timeout)
+            .timeout(timeout)
             .header(ACCEPT, req.resource.accept_header());
         if let Some(t) = &self.token {
             match HeaderValue::from_str(t.expose()) {
@@ -342,14 +416,28 @@ impl Transport {
             Ok(r) => r,
             Err(e) => {
                 let msg = describe_reqwest(&e);
+                if is_refused(&e) {
+                    // Nothing listens there: the request was never sent, and repeating cannot help.
+                    let host = req.url.host_str().unwrap_or("");
+                    let port = req.url.port_or_known_default().unwrap_or(0);
+                    return Attempt::Fail(ctx(SapiError::new(
+                        ErrorKind::Transport,
+                        format!("connection refused: no server is listening at {host}:{port}; check the endpoint URL and that the server runs"),
+                    )
+                    .with_source(e)));
+                }
                 if idempotent || e.is_connect() {
                     // Nothing was accepted: either the method is idempotent or the connection never opened.
-                    return Attempt::Retry(ctx(SapiError::new(ErrorKind::Transport, msg)), None);
+                    return Attempt::Retry(
+                        ctx(SapiError::new(ErrorKind::Transport, msg).with_source(e)),
+                        None,
+                    );
                 }
                 return Attempt::Fail(ctx(SapiError::new(
                     ErrorKind::SubmitUncertain,
                     format!("{msg}; the problem may have been submitted — list recent problems (by label) before resubmitting"),
-                )));
+                )
+                .with_source(e)));
             }
         };
         self.handle_response(req, resp, idempotent, &ctx)
@@ -389,7 +477,8 @@ impl Transport {
                     return if idempotent {
                         Attempt::Retry(
                             ctx(SapiError::new(ErrorKind::Transport, msg)
-                                .with_status(status.as_u16())),
+                                .with_status(status.as_u16())
+                                .with_source(e)),
                             None,
                         )
                     } else {
@@ -397,7 +486,8 @@ impl Transport {
                             ErrorKind::SubmitUncertain,
                             format!("{msg}; SAPI accepted the request but its answer was lost — list recent problems (by label) to find the ids"),
                         )
-                        .with_status(status.as_u16())))
+                        .with_status(status.as_u16())
+                        .with_source(e)))
                     };
                 }
             };
@@ -433,6 +523,47 @@ impl Transport {
             Attempt::Fail(err)
         }
     }
+}
+
+/// The error that ends a request when the deadline is reached (`last`: the failure that wanted a retry).
+fn out_of_time(req: &Request<'_>, last: Option<SapiError>) -> SapiError {
+    let msg = match &last {
+        Some(e) => format!(
+            "the time limit ran out before a retry could finish (last attempt: {})",
+            e.message
+        ),
+        None => "the time limit ran out before the request could be sent".to_string(),
+    };
+    let e = SapiError::new(ErrorKind::TimeLimit, msg).with_url(req.url.to_string());
+    let e = match req.problem_id {
+        Some(p) => e.with_problem(p),
+        None => e,
+    };
+    match last {
+        Some(l) => SapiError {
+            status: l.status,
+            error_code: l.error_code,
+            error_msg: l.error_msg,
+            source: l.source,
+            ..e
+        },
+        None => e,
+    }
+}
+
+/// Whether the connection was refused (nothing listens at the address).
+fn is_refused(e: &reqwest::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
 }
 
 fn describe_reqwest(e: &reqwest::Error) -> String {

@@ -24,8 +24,8 @@ pub mod token;
 
 pub use client::{IsingJob, Region, SapiClient};
 pub use config::{ConfigEnv, ConfigOverrides, SapiConfig};
-pub use counts::{count_answer, AnswerCounts, PairCounts};
+pub use counts::{count_answer, AnswerAgreement, AnswerCounts};
 pub use error::{ErrorKind, SapiError};
-pub use http::{ClientOptions, RetryPolicy};
+pub use http::{ClientOptions, RetryEvent, RetryObserver, RetryPolicy};
 pub use solver::SolverRecord;
 pub use token::Token;

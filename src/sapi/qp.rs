@@ -295,46 +295,120 @@ pub struct IsingProblem {
     pub j: BTreeMap<(u32, u32), f64>,
 }
 
-/// Decodes base64 `lin`/`quad` against the solver's working graph (§4, checklist §10 item 4): `len(lin) ==
-/// len(qubits)`, `len(quad) ==` number of couplers with both ends active, no NaN in `quad`.
+/// A solver's working graph as the codec needs it: qubits in `lin` order and couplers in `quad` order, each
+/// coupler also as its two positions in `lin` (computed once; a server decodes many problems per solver).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct QpGraph {
+    qubits: Vec<u32>,
+    couplers: Vec<(u32, u32)>,
+    /// `(lin position of u, lin position of v)` per coupler with both ends working.
+    positions: Vec<(usize, usize)>,
+    /// Index into `couplers` of each entry of `positions`.
+    position_coupler: Vec<usize>,
+}
+
+impl QpGraph {
+    /// From `properties.qubits` and `properties.couplers` (couplers with an end outside `qubits` are never
+    /// active and are skipped).
+    pub fn new(qubits: &[u32], couplers: &[(u32, u32)]) -> QpGraph {
+        let pos: std::collections::HashMap<u32, usize> =
+            qubits.iter().enumerate().map(|(i, &q)| (q, i)).collect();
+        let (positions, position_coupler) = couplers
+            .iter()
+            .enumerate()
+            .filter_map(|(k, (u, v))| Some(((*pos.get(u)?, *pos.get(v)?), k)))
+            .unzip();
+        QpGraph {
+            qubits: qubits.to_vec(),
+            couplers: couplers.to_vec(),
+            positions,
+            position_coupler,
+        }
+    }
+
+    /// Working qubits, the `lin` order.
+    pub fn qubits(&self) -> &[u32] {
+        &self.qubits
+    }
+
+    /// Decodes base64 `lin`/`quad` (§4, checklist §10 item 4): `len(lin) == len(qubits)` with finite
+    /// values or NaN (unused), `len(quad) ==` number of couplers with both ends active, finite `quad`.
+    /// Returns `lin` in `qubits` order (NaN kept) and `quad` in `couplers` order of the active couplers.
+    pub fn decode_problem(&self, lin_b64: &str, quad_b64: &str) -> Result<QpProblem, QpError> {
+        let lin = decode_f64_field(lin_b64, "lin")?;
+        if lin.len() != self.qubits.len() {
+            return Err(QpError::Count {
+                field: "lin",
+                expected: self.qubits.len(),
+                found: lin.len(),
+                hint: "lin has one value per entry of the solver's properties.qubits",
+            });
+        }
+        if let Some((&qubit, &value)) = self.qubits.iter().zip(&lin).find(|(_, b)| b.is_infinite())
+        {
+            return Err(QpError::NonFiniteBias { qubit, value });
+        }
+        let quad = decode_f64_field(quad_b64, "quad")?;
+        let active: Vec<usize> = (0..self.positions.len())
+            .filter(|&k| {
+                let (a, b) = self.positions[k];
+                !lin[a].is_nan() && !lin[b].is_nan()
+            })
+            .collect();
+        if active.len() != quad.len() {
+            return Err(QpError::Count {
+                field: "quad",
+                expected: active.len(),
+                found: quad.len(),
+                hint: "quad has one value per solver coupler whose two qubits are both active (non-NaN in lin)",
+            });
+        }
+        for (&k, &value) in active.iter().zip(&quad) {
+            let (u, v) = self.couplers[self.position_coupler[k]];
+            if value.is_nan() {
+                return Err(QpError::NanQuad { u, v });
+            }
+            if value.is_infinite() {
+                return Err(QpError::NonFiniteCoupling { u, v, value });
+            }
+        }
+        Ok(QpProblem { lin, quad })
+    }
+
+    /// The active couplers `(u, v)` of a decoded `lin`, in `quad` order.
+    pub fn active_couplers(&self, lin: &[f64]) -> Vec<(u32, u32)> {
+        self.positions
+            .iter()
+            .zip(&self.position_coupler)
+            .filter(|((a, b), _)| {
+                lin.get(*a).is_some_and(|x| !x.is_nan()) && lin.get(*b).is_some_and(|x| !x.is_nan())
+            })
+            .map(|(_, &k)| self.couplers[k])
+            .collect()
+    }
+}
+
+/// Decodes base64 `lin`/`quad` against the solver's working graph ([`QpGraph::decode_problem`]) into the
+/// biases of the active qubits and the couplings of the active couplers.
 pub fn decode_ising(
     solver_qubits: &[u32],
     solver_couplers: &[(u32, u32)],
     lin_b64: &str,
     quad_b64: &str,
 ) -> Result<IsingProblem, QpError> {
-    let lin = decode_f64_field(lin_b64, "lin")?;
-    if lin.len() != solver_qubits.len() {
-        return Err(QpError::Count {
-            field: "lin",
-            expected: solver_qubits.len(),
-            found: lin.len(),
-            hint: "lin has one value per entry of the solver's properties.qubits",
-        });
-    }
-    let quad = decode_f64_field(quad_b64, "quad")?;
-    let mut h = BTreeMap::new();
-    for (&q, &b) in solver_qubits.iter().zip(&lin) {
-        if !b.is_nan() {
-            h.insert(q, b);
-        }
-    }
-    let act = active_couplers(solver_couplers, |q| h.contains_key(&q));
-    if act.len() != quad.len() {
-        return Err(QpError::Count {
-            field: "quad",
-            expected: act.len(),
-            found: quad.len(),
-            hint: "quad has one value per solver coupler whose two qubits are both active (non-NaN in lin)",
-        });
-    }
-    let mut j = BTreeMap::new();
-    for (&(u, v), &val) in act.iter().zip(&quad) {
-        if val.is_nan() {
-            return Err(QpError::NanQuad { u, v });
-        }
-        j.insert((u, v), val);
-    }
+    let graph = QpGraph::new(solver_qubits, solver_couplers);
+    let p = graph.decode_problem(lin_b64, quad_b64)?;
+    let h = solver_qubits
+        .iter()
+        .zip(&p.lin)
+        .filter(|(_, b)| !b.is_nan())
+        .map(|(&q, &b)| (q, b))
+        .collect();
+    let j = graph
+        .active_couplers(&p.lin)
+        .into_iter()
+        .zip(p.quad)
+        .collect();
     Ok(IsingProblem { h, j })
 }
 

@@ -45,10 +45,6 @@ impl SolverSpec {
     }
 }
 
-fn is_qpu(s: &SolverRecord) -> bool {
-    s.category.as_deref() == Some("qpu") || (s.category.is_none() && !s.qubits.is_empty())
-}
-
 fn cmp_num(actual: Option<f64>, op: &str, want: &Value, key: &str) -> Result<bool, SapiError> {
     let w = want.as_f64().ok_or_else(|| {
         SapiError::new(
@@ -77,13 +73,11 @@ fn matches(s: &SolverRecord, filter: &serde_json::Map<String, Value>) -> Result<
         let (field, op) = key.split_once("__").unwrap_or((key.as_str(), ""));
         let ok = match field {
             "name" if op.is_empty() || op == "eq" => want.as_str() == Some(s.name.as_str()),
-            "qpu" => want.as_bool() == Some(is_qpu(s)),
+            "qpu" => want.as_bool() == Some(s.is_qpu()),
             "online" => want.as_bool() == Some(s.is_online()),
-            "num_qubits" => cmp_num(s.num_qubits.map(f64::from), op, want, key)?,
-            "num_active_qubits" => cmp_num(Some(s.qubits.len() as f64), op, want, key)?,
-            "topology" if op == "type" => {
-                want.as_str() == s.topology.as_ref().map(|t| t.kind.as_str())
-            }
+            "num_qubits" => cmp_num(s.num_qubits().map(f64::from), op, want, key)?,
+            "num_active_qubits" => cmp_num(Some(s.qubits().len() as f64), op, want, key)?,
+            "topology" if op == "type" => want.as_str() == s.topology().map(|t| t.kind.as_str()),
             _ => {
                 return Err(SapiError::new(
                     ErrorKind::Config,
@@ -103,7 +97,10 @@ fn matches(s: &SolverRecord, filter: &serde_json::Map<String, Value>) -> Result<
 /// Picks a solver from a list according to the spec (online solvers only, most working qubits first).
 pub fn select(list: &[SolverRecord], spec: &SolverSpec) -> Result<SolverRecord, SapiError> {
     let mut candidates: Vec<&SolverRecord> = match spec {
-        SolverSpec::Any => list.iter().filter(|s| s.is_online() && is_qpu(s)).collect(),
+        SolverSpec::Any => list
+            .iter()
+            .filter(|s| s.is_online() && s.is_qpu())
+            .collect(),
         SolverSpec::Filter(f) => {
             let mut out = Vec::new();
             for s in list.iter().filter(|s| s.is_online()) {
@@ -123,7 +120,7 @@ pub fn select(list: &[SolverRecord], spec: &SolverSpec) -> Result<SolverRecord, 
             })
             .collect(),
     };
-    candidates.sort_by_key(|s| std::cmp::Reverse(s.qubits.len()));
+    candidates.sort_by_key(|s| std::cmp::Reverse(s.qubits().len()));
     candidates.first().map(|s| (*s).clone()).ok_or_else(|| {
         let names: Vec<&str> = list.iter().map(|s| s.name.as_str()).collect();
         SapiError::new(

@@ -103,28 +103,36 @@ impl FaultConfig {
         rng.random::<f64>() < self.problem_fail_rate
     }
 
-    /// Check the rates and statuses; the message names the flag.
-    pub fn validate(&self) -> Result<(), String> {
-        for (name, r) in [
-            ("--fail-rate", self.fail_rate),
-            ("--drop-rate", self.drop_rate),
-            ("--problem-fail-rate", self.problem_fail_rate),
+    /// Check the rates and statuses.
+    pub fn validate(&self) -> Result<(), FaultError> {
+        for (name, value) in [
+            ("fail_rate", self.fail_rate),
+            ("drop_rate", self.drop_rate),
+            ("problem_fail_rate", self.problem_fail_rate),
         ] {
-            if !(0.0..=1.0).contains(&r) {
-                return Err(format!("{name} must be a fraction in [0, 1], got {r}"));
+            if !(0.0..=1.0).contains(&value) {
+                return Err(FaultError::Rate { name, value });
             }
         }
-        if let Some(s) = self
+        if let Some(&status) = self
             .fail_statuses
             .iter()
             .find(|s| !(400..=599).contains(*s))
         {
-            return Err(format!(
-                "--fail-status {s} is not an HTTP error status (400-599)"
-            ));
+            return Err(FaultError::Status { status });
         }
         Ok(())
     }
+}
+
+/// An invalid fault-injection setting.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FaultError {
+    /// `name` is the [`FaultConfig`] field (`fail_rate`, `drop_rate`, `problem_fail_rate`).
+    #[error("{name} must be a fraction in [0, 1], got {value}")]
+    Rate { name: &'static str, value: f64 },
+    #[error("the injected failure status {status} is not an HTTP error status (400-599)")]
+    Status { status: u16 },
 }
 
 #[cfg(test)]
@@ -161,16 +169,23 @@ mod tests {
     }
 
     #[test]
-    fn validation_names_the_flag() {
+    fn validation_names_the_setting() {
         let f = FaultConfig {
             drop_rate: 1.5,
             ..FaultConfig::default()
         };
-        assert!(f.validate().unwrap_err().contains("--drop-rate"));
+        assert_eq!(
+            f.validate(),
+            Err(FaultError::Rate {
+                name: "drop_rate",
+                value: 1.5
+            })
+        );
         let f = FaultConfig {
             fail_statuses: vec![200],
             ..FaultConfig::default()
         };
-        assert!(f.validate().unwrap_err().contains("--fail-status"));
+        assert_eq!(f.validate(), Err(FaultError::Status { status: 200 }));
+        assert_eq!(FaultConfig::default().validate(), Ok(()));
     }
 }

@@ -7,10 +7,10 @@
 //! other clients, which a fixed pool cannot promise with keep-alive clients holding idle connections.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -20,6 +20,8 @@ const MAX_HEAD_BYTES: usize = 64 * 1024;
 const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
 /// Idle keep-alive timeout: a connection with no new request for this long is closed.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// Longest chunk-size or trailer line of a chunked body, bytes.
+const MAX_CHUNK_LINE_BYTES: usize = 4096;
 
 /// One parsed request.
 #[derive(Debug, Clone)]
@@ -91,7 +93,42 @@ pub struct Listener {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     conns: Arc<Mutex<HashMap<u64, TcpStream>>>,
+    slots: Arc<Slots>,
     accept_thread: Option<JoinHandle<()>>,
+}
+
+/// Connection slots: the accept thread blocks (no polling) while all `max` are taken.
+struct Slots {
+    active: Mutex<usize>,
+    freed: Condvar,
+    max: usize,
+}
+
+impl Slots {
+    /// Waits for a free slot and takes it; `false` when the listener stops meanwhile.
+    fn acquire(&self, stop: &AtomicBool) -> bool {
+        let mut n = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        while *n >= self.max && !stop.load(Ordering::SeqCst) {
+            n = self.freed.wait(n).unwrap_or_else(|p| p.into_inner());
+        }
+        if stop.load(Ordering::SeqCst) {
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    fn release(&self) {
+        let mut n = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        *n = n.saturating_sub(1);
+        self.freed.notify_one();
+    }
+
+    /// Wakes a waiting accept thread (on shutdown).
+    fn wake(&self) {
+        let _guard = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        self.freed.notify_all();
+    }
 }
 
 impl Listener {
@@ -106,13 +143,16 @@ impl Listener {
         let local = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let conns: Arc<Mutex<HashMap<u64, TcpStream>>> = Arc::new(Mutex::new(HashMap::new()));
-        let active = Arc::new(AtomicUsize::new(0));
-        let next_id = Arc::new(AtomicU64::new(0));
-        let (stop2, conns2) = (stop.clone(), conns.clone());
-        let max = max_connections.max(1);
+        let slots = Arc::new(Slots {
+            active: Mutex::new(0),
+            freed: Condvar::new(),
+            max: max_connections.max(1),
+        });
+        let (stop2, conns2, slots2) = (stop.clone(), conns.clone(), slots.clone());
         let accept_thread = std::thread::Builder::new()
             .name("qasa-serve-accept".into())
             .spawn(move || {
+                let mut next_id = 0u64;
                 for stream in listener.incoming() {
                     if stop2.load(Ordering::SeqCst) {
                         break;
@@ -122,18 +162,18 @@ impl Listener {
                         std::thread::sleep(Duration::from_millis(10));
                         continue;
                     };
-                    while active.load(Ordering::SeqCst) >= max && !stop2.load(Ordering::SeqCst) {
-                        std::thread::sleep(Duration::from_millis(5));
+                    if !slots2.acquire(&stop2) {
+                        break;
                     }
-                    let id = next_id.fetch_add(1, Ordering::SeqCst);
+                    let id = next_id;
+                    next_id += 1;
                     if let Ok(clone) = stream.try_clone() {
                         if let Ok(mut map) = conns2.lock() {
                             map.insert(id, clone);
                         }
                     }
-                    active.fetch_add(1, Ordering::SeqCst);
-                    let (handler, conns3, active2) =
-                        (handler.clone(), conns2.clone(), active.clone());
+                    let (handler, conns3, slots3) =
+                        (handler.clone(), conns2.clone(), slots2.clone());
                     let spawned = std::thread::Builder::new()
                         .name("qasa-serve-conn".into())
                         .spawn(move || {
@@ -141,10 +181,10 @@ impl Listener {
                             if let Ok(mut map) = conns3.lock() {
                                 map.remove(&id);
                             }
-                            active2.fetch_sub(1, Ordering::SeqCst);
+                            slots3.release();
                         });
                     if spawned.is_err() {
-                        active.fetch_sub(1, Ordering::SeqCst);
+                        slots2.release();
                     }
                 }
             })?;
@@ -152,6 +192,7 @@ impl Listener {
             addr: local,
             stop,
             conns,
+            slots,
             accept_thread: Some(accept_thread),
         })
     }
@@ -163,6 +204,7 @@ impl Listener {
     /// Stop accepting, close every open connection, wait for the accept thread.
     pub fn shutdown(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
+        self.slots.wake();
         // Wake the blocking accept() with a throw-away connection.
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
         if let Some(t) = self.accept_thread.take() {
@@ -222,26 +264,47 @@ fn wants_close(req: &Request) -> bool {
     conn.contains("close") || (req.http10 && !conn.contains("keep-alive"))
 }
 
+/// Reads one line of at most `limit` bytes (newline included) into `line`; `Ok(0)` at end of stream.
+/// A longer line is an error, found without reading more than `limit + 1` bytes.
+fn read_line_bounded<R: BufRead>(
+    reader: &mut R,
+    line: &mut String,
+    limit: usize,
+) -> Result<usize, LineError> {
+    line.clear();
+    let n = reader
+        .by_ref()
+        .take(limit as u64 + 1)
+        .read_line(line)
+        .map_err(LineError::Io)?;
+    if n > limit {
+        return Err(LineError::TooLong);
+    }
+    Ok(n)
+}
+
+enum LineError {
+    Io(std::io::Error),
+    TooLong,
+}
+
 /// Read one request; `Ok(None)` on a clean end of stream (or idle timeout) before a request starts.
 fn read_request<R: BufRead, W: Write>(
     reader: &mut R,
     writer: &mut W,
 ) -> Result<Option<Request>, String> {
+    const TOO_LARGE: &str = "request head too large";
     let mut line = String::new();
     let mut head_bytes = 0usize;
     // Skip stray empty lines between requests (RFC 9112 §2.2).
     loop {
-        line.clear();
-        match reader.read_line(&mut line) {
-            Ok(0) => return Ok(None),
+        match read_line_bounded(reader, &mut line, MAX_HEAD_BYTES - head_bytes) {
+            Ok(0) | Err(LineError::Io(_)) => return Ok(None),
             Ok(n) => head_bytes += n,
-            Err(_) => return Ok(None),
+            Err(LineError::TooLong) => return Err(TOO_LARGE.into()),
         }
         if !line.trim().is_empty() {
             break;
-        }
-        if head_bytes > MAX_HEAD_BYTES {
-            return Err("request head too large".into());
         }
     }
     let mut parts = line.split_whitespace();
@@ -257,14 +320,12 @@ fn read_request<R: BufRead, W: Write>(
     let http10 = version == "HTTP/1.0";
     let mut headers = Vec::new();
     loop {
-        line.clear();
-        let n = reader
-            .read_line(&mut line)
-            .map_err(|e| format!("reading headers: {e}"))?;
+        let n = match read_line_bounded(reader, &mut line, MAX_HEAD_BYTES - head_bytes) {
+            Ok(n) => n,
+            Err(LineError::TooLong) => return Err(TOO_LARGE.into()),
+            Err(LineError::Io(e)) => return Err(format!("reading headers: {e}")),
+        };
         head_bytes += n;
-        if head_bytes > MAX_HEAD_BYTES {
-            return Err("request head too large".into());
-        }
         if n == 0 {
             return Err("connection closed inside the request head".into());
         }
@@ -319,17 +380,14 @@ fn read_request<R: BufRead, W: Write>(
         Some((p, q)) => (p, q),
         None => (target.as_str(), ""),
     };
-    let query = raw_query
-        .split('&')
-        .filter(|s| !s.is_empty())
-        .map(|kv| match kv.split_once('=') {
-            Some((k, v)) => (percent_decode(k, true), percent_decode(v, true)),
-            None => (percent_decode(kv, true), String::new()),
-        })
+    let query = form_urlencoded::parse(raw_query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     Ok(Some(Request {
         method,
-        path: percent_decode(raw_path, false),
+        path: percent_encoding::percent_decode_str(raw_path)
+            .decode_utf8_lossy()
+            .into_owned(),
         query,
         headers,
         body,
@@ -340,27 +398,27 @@ fn read_request<R: BufRead, W: Write>(
 fn read_chunked<R: BufRead>(reader: &mut R) -> Result<Vec<u8>, String> {
     let mut body = Vec::new();
     let mut line = String::new();
+    let next_line = |reader: &mut R, line: &mut String, what: &str| {
+        read_line_bounded(reader, line, MAX_CHUNK_LINE_BYTES).map_err(|e| match e {
+            LineError::Io(e) => format!("reading {what}: {e}"),
+            LineError::TooLong => format!("{what} line longer than {MAX_CHUNK_LINE_BYTES} bytes"),
+        })
+    };
     loop {
-        line.clear();
-        reader
-            .read_line(&mut line)
-            .map_err(|e| format!("reading chunk size: {e}"))?;
+        next_line(reader, &mut line, "chunk size")?;
         let size_str = line.trim().split(';').next().unwrap_or("");
         let size = usize::from_str_radix(size_str, 16)
             .map_err(|_| format!("bad chunk size {size_str:?}"))?;
         if size == 0 {
             // Trailers until an empty line.
             loop {
-                line.clear();
-                let n = reader
-                    .read_line(&mut line)
-                    .map_err(|e| format!("reading trailers: {e}"))?;
+                let n = next_line(reader, &mut line, "trailer")?;
                 if n == 0 || line.trim().is_empty() {
                     return Ok(body);
                 }
             }
         }
-        if body.len() + size > MAX_BODY_BYTES {
+        if body.len().saturating_add(size) > MAX_BODY_BYTES {
             return Err(format!(
                 "chunked body exceeds the {MAX_BODY_BYTES}-byte limit"
             ));
@@ -370,75 +428,16 @@ fn read_chunked<R: BufRead>(reader: &mut R) -> Result<Vec<u8>, String> {
         reader
             .read_exact(&mut body[start..])
             .map_err(|e| format!("reading chunk: {e}"))?;
-        line.clear();
-        reader
-            .read_line(&mut line)
-            .map_err(|e| format!("reading chunk end: {e}"))?;
-    }
-}
-
-/// Percent-decode; `plus_is_space` for query components.
-pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        100 => "Continue",
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        304 => "Not Modified",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        409 => "Conflict",
-        410 => "Gone",
-        413 => "Payload Too Large",
-        415 => "Unsupported Media Type",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Status",
+        next_line(reader, &mut line, "chunk end")?;
     }
 }
 
 fn write_response<W: Write>(w: &mut W, resp: &Response, close: bool) -> std::io::Result<()> {
-    let mut head = format!("HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
+    let reason = http::StatusCode::from_u16(resp.status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Status");
+    let mut head = format!("HTTP/1.1 {} {reason}\r\n", resp.status);
     head.push_str(&format!("Server: qasa/{}\r\n", crate::TOOL_VERSION));
     for (k, v) in &resp.headers {
         head.push_str(&format!("{k}: {v}\r\n"));
@@ -481,6 +480,29 @@ mod tests {
     }
 
     #[test]
+    fn reason_phrases_are_the_standard_ones() {
+        for (status, line) in [
+            (200, "HTTP/1.1 200 OK\r\n"),
+            (304, "HTTP/1.1 304 Not Modified\r\n"),
+            (415, "HTTP/1.1 415 Unsupported Media Type\r\n"),
+            (429, "HTTP/1.1 429 Too Many Requests\r\n"),
+            (599, "HTTP/1.1 599 Status\r\n"),
+        ] {
+            let mut out = Vec::new();
+            write_response(
+                &mut out,
+                &Response::new(status, "text/plain", Vec::new()),
+                false,
+            )
+            .unwrap();
+            assert!(
+                String::from_utf8(out).unwrap().starts_with(line),
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
     fn http10_closes_unless_keep_alive() {
         assert!(wants_close(
             &parse(b"GET / HTTP/1.0\r\n\r\n").unwrap().unwrap()
@@ -515,7 +537,22 @@ mod tests {
         assert!(parse(b"GET / HTTP/1.1\r\nbad header\r\n\r\n").is_err());
         assert!(parse(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").is_err());
         assert!(parse(b"").unwrap().is_none());
-        assert_eq!(percent_decode("%zz%4", false), "%zz%4");
-        assert_eq!(percent_decode("a%2Fb", false), "a/b");
+        // Lines are bounded before they are read whole: a head without newlines stops at the limit.
+        let endless = vec![b'G'; 10 * MAX_HEAD_BYTES];
+        assert_eq!(parse(&endless).unwrap_err(), "request head too large");
+        let mut long_header = b"GET / HTTP/1.1\r\nX: ".to_vec();
+        long_header.extend(vec![b'a'; MAX_HEAD_BYTES]);
+        assert_eq!(parse(&long_header).unwrap_err(), "request head too large");
+        let mut long_chunk = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        long_chunk.extend(vec![b'0'; 2 * MAX_CHUNK_LINE_BYTES]);
+        assert!(parse(&long_chunk)
+            .unwrap_err()
+            .starts_with("chunk size line longer than"));
+        let req = parse(b"GET /a%2Fb%zz%4?x=%zz%4&y=a+b%2Bc HTTP/1.1\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(req.path, "/a/b%zz%4");
+        assert_eq!(req.query_value("x"), Some("%zz%4"));
+        assert_eq!(req.query_value("y"), Some("a b+c"));
     }
 }

@@ -42,8 +42,7 @@ pub use solver::SolverDefinition;
 
 use crate::device::{DeviceConfig, VirtualQpu};
 use crate::topology::{Topology, WorkingGraph};
-use serde_json::json;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -51,18 +50,49 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// Errors of the server module.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    #[error("solver file {path}: {reason}")]
-    SolverFile { path: String, reason: String },
-    #[error("--topology {spec}: {reason}")]
-    Topology { spec: String, reason: String },
-    #[error("no solver to serve: give --solver-file FILE or --topology SPEC")]
+    /// A solver file could not be read, decompressed or parsed.
+    #[error(transparent)]
+    Read(#[from] crate::sapi::solver::SolverError),
+    #[error("solver file {}: it holds no QPU solver record (none has properties.qubits)", path.display())]
+    NoQpuRecord { path: PathBuf },
+    #[error("solver file {}: {source}", path.display())]
+    SolverFile {
+        path: PathBuf,
+        #[source]
+        source: solver::DefinitionError,
+    },
+    #[error("solver file {}: {source}", path.display())]
+    SolverGraph {
+        path: PathBuf,
+        #[source]
+        source: crate::topology::TopologyError,
+    },
+    #[error("topology {spec}: {source}")]
+    Topology {
+        spec: String,
+        #[source]
+        source: crate::topology::TopologyError,
+    },
+    #[error("topology {spec}: {source}")]
+    Synthetic {
+        spec: String,
+        #[source]
+        source: solver::DefinitionError,
+    },
+    #[error("no solver to serve: give a solver record file or a topology")]
     NoSolver,
     #[error("two solvers are named {0}; each served solver needs its own name")]
     DuplicateSolver(String),
-    #[error("cannot listen on {addr}: {reason} (is the port in use? --port 0 picks a free one)")]
-    Bind { addr: String, reason: String },
+    #[error("cannot listen on {addr}: {source}; is the port in use? (port 0 picks a free one)")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("ledger {path}: {reason}")]
     Ledger { path: String, reason: String },
+    #[error(transparent)]
+    Faults(#[from] faults::FaultError),
     #[error("bad server configuration: {0}")]
     Config(String),
 }
@@ -189,7 +219,7 @@ impl Server {
     /// Start serving the solvers of `config.solvers`, each backed by a virtual QPU built from
     /// `config.device` on the solver's working graph.
     pub fn start(config: ServerConfig) -> Result<ServerHandle, ServerError> {
-        config.faults.validate().map_err(ServerError::Config)?;
+        config.faults.validate()?;
         let mut solvers = Vec::new();
         for source in &config.solvers {
             let records = match source {
@@ -198,10 +228,10 @@ impl Server {
             };
             for record in records {
                 let graph = working_graph(&record, source)?;
-                if graph.qubits != record.qubits {
+                if graph.qubits != record.qubits() {
                     return Err(ServerError::Config(format!(
                         "solver {}: the working graph does not keep the record's qubit order",
-                        record.name
+                        record.name()
                     )));
                 }
                 let qpu = VirtualQpu::new(graph, &config.device);
@@ -223,14 +253,17 @@ impl Server {
             return Err(ServerError::NoSolver);
         }
         for (i, s) in solvers.iter().enumerate() {
-            if solvers[..i].iter().any(|o| o.record.name == s.record.name) {
-                return Err(ServerError::DuplicateSolver(s.record.name.clone()));
+            if solvers[..i]
+                .iter()
+                .any(|o| o.record.name() == s.record.name())
+            {
+                return Err(ServerError::DuplicateSolver(s.record.name().to_string()));
             }
         }
-        config.faults.validate().map_err(ServerError::Config)?;
+        config.faults.validate()?;
         if !(config.qpu_time_scale.is_finite() && config.qpu_time_scale >= 0.0) {
             return Err(ServerError::Config(format!(
-                "--qpu-time-scale must be a non-negative number, got {}",
+                "the QPU time scale must be a non-negative number, got {}",
                 config.qpu_time_scale
             )));
         }
@@ -267,20 +300,13 @@ impl Server {
         };
         let st = state.clone();
         let handler: Arc<http::Handler> = Arc::new(move |req| routes::handle(&st, req));
-        let listener =
-            http::Listener::bind(&addr, handler, state.config.max_connections).map_err(|e| {
-                ServerError::Bind {
-                    addr: addr.clone(),
-                    reason: e.to_string(),
-                }
-            })?;
-        let local = listener.local_addr();
-        let host = if local.ip().is_ipv6() {
-            format!("[{}]", local.ip())
-        } else {
-            local.ip().to_string()
-        };
-        let base_url = format!("http://{host}:{}/sapi/v2/", local.port());
+        let listener = http::Listener::bind(&addr, handler, state.config.max_connections).map_err(
+            |source| ServerError::Bind {
+                addr: addr.clone(),
+                source,
+            },
+        )?;
+        let base_url = format!("http://{}/sapi/v2/", reachable(listener.local_addr()));
         let _ = state.base_url.set(base_url.clone());
         Ok(ServerHandle {
             listener,
@@ -291,8 +317,19 @@ impl Server {
     }
 }
 
+/// An address clients can connect to: the loopback address of the family for a wildcard bind (`0.0.0.0` →
+/// `127.0.0.1`, `::` → `[::1]`), IPv6 in brackets.
+fn reachable(local: SocketAddr) -> String {
+    let ip = match local.ip() {
+        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, local.port()).to_string()
+}
+
 impl ServerHandle {
-    /// `http://HOST:PORT/sapi/v2/`.
+    /// `http://HOST:PORT/sapi/v2/`, with a reachable HOST (loopback when bound to a wildcard address).
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
@@ -308,7 +345,7 @@ impl ServerHandle {
         self.state
             .solvers
             .iter()
-            .map(|s| s.record.name.clone())
+            .map(|s| s.record.name().to_string())
             .collect()
     }
     pub fn stats(&self) -> ServerStats {
@@ -354,13 +391,10 @@ impl Drop for ServerHandle {
 
 /// The synthetic record of a perfect graph given by a topology SPEC (`pegasus:16`, `advantage`, …).
 pub fn synthetic_record(spec: &str) -> Result<SolverDefinition, ServerError> {
-    let bad = |reason: String| ServerError::Topology {
+    let topology: Topology = spec.parse().map_err(|source| ServerError::Topology {
         spec: spec.to_string(),
-        reason,
-    };
-    let topology: Topology = spec
-        .parse()
-        .map_err(|e: crate::topology::TopologyError| bad(e.to_string()))?;
+        source,
+    })?;
     let graph = WorkingGraph::perfect(topology);
     let canonical = topology.to_string();
     let name = format!("Virtual_{}", canonical.replace([':', ','], "_"));
@@ -372,7 +406,10 @@ pub fn synthetic_record(spec: &str) -> Result<SolverDefinition, ServerError> {
         &graph.qubits,
         &graph.couplers,
     )
-    .map_err(bad)
+    .map_err(|source| ServerError::Synthetic {
+        spec: spec.to_string(),
+        source,
+    })
 }
 
 /// The working graph of a served record (its `qubits` order is the `lin` order).
@@ -380,17 +417,34 @@ fn working_graph(
     record: &SolverDefinition,
     source: &SolverSource,
 ) -> Result<WorkingGraph, ServerError> {
-    let v = json!({"id": record.name, "properties": record.full.get("properties")});
-    WorkingGraph::from_solver_record(&v).map_err(|e| match source {
-        SolverSource::File(p) => ServerError::SolverFile {
-            path: p.display().to_string(),
-            reason: e.to_string(),
+    WorkingGraph::from_solver_record(&record.record).map_err(|e| match source {
+        SolverSource::File(p) => ServerError::SolverGraph {
+            path: p.clone(),
+            source: e,
         },
         SolverSource::Topology(s) => ServerError::Topology {
             spec: s.clone(),
-            reason: e.to_string(),
+            source: e,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reachable;
+
+    #[test]
+    fn wildcard_binds_print_a_loopback_url() {
+        let cases = [
+            ("0.0.0.0:8080", "127.0.0.1:8080"),
+            ("[::]:8080", "[::1]:8080"),
+            ("192.168.1.5:1", "192.168.1.5:1"),
+            ("[fe80::1]:2", "[fe80::1]:2"),
+        ];
+        for (bound, shown) in cases {
+            assert_eq!(reachable(bound.parse().unwrap()), shown);
+        }
+    }
 }
 
 #[cfg(test)]

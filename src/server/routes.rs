@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 const SAPI_PREFIX: &str = "/sapi/v2/";
 const METADATA_PREFIX: &str = "/metadata/v1/";
 const NO_PROBLEM: &str = "Problem does not exist or apitoken does not have access";
-const GONE: &str = "Problem answer is no longer accessible (evicted: the server keeps --answer-memory-mib of answers)";
+const GONE: &str = "Problem answer is no longer accessible (evicted: the server keeps answer_memory_mib MiB of answers)";
 
 /// An error reply.
 struct ApiError {
@@ -118,8 +118,8 @@ pub fn handle(state: &State, req: Request) -> Reply {
 
 fn injected(state: &State, status: u16) -> ApiError {
     let msg = match status {
-        429 => "Too many requests (injected by qasa serve --fail-rate); retry after the Retry-After delay",
-        _ => "Server error injected by qasa serve --fail-rate; the request was not processed",
+        429 => "Too many requests (injected by the qasa server, fail_rate); retry after the Retry-After delay",
+        _ => "Server error injected by the qasa server (fail_rate); the request was not processed",
     };
     let retry_after = matches!(status, 429 | 503).then_some(state.config.faults.retry_after_s);
     ApiError {
@@ -208,7 +208,7 @@ fn solver_one(state: &State, req: &Request, name: &str) -> Outcome {
     let s = state
         .solvers
         .iter()
-        .find(|s| s.record.name == name)
+        .find(|s| s.record.name() == name)
         .ok_or_else(|| {
             err(
                 404,
@@ -367,7 +367,7 @@ fn accept(state: &State, a: submit::Accepted) -> Result<String, String> {
         let solver = state
             .solvers
             .get(a.solver_idx)
-            .map(|s| s.record.name.as_str())
+            .map(|s| s.record.name())
             .unwrap_or("");
         ledger
             .record(&LedgerEntry {
@@ -391,7 +391,7 @@ fn accept(state: &State, a: submit::Accepted) -> Result<String, String> {
         solver_name: state
             .solvers
             .get(a.solver_idx)
-            .map(|s| s.record.name.clone())
+            .map(|s| s.record.name().to_string())
             .unwrap_or_default(),
         label: a.label.clone(),
         status: Status::Pending,
@@ -485,7 +485,7 @@ fn problems_list(state: &State, req: &Request) -> Outcome {
                 .fetch_add(1, Ordering::SeqCst);
             return Err(ApiError {
                 status: 429,
-                msg: "Too many requests (first poll of a problem, injected by qasa serve --fail-first-poll)".into(),
+                msg: "Too many requests (first poll of a problem, injected by the qasa server, fail_first_poll)".into(),
                 retry_after: Some(state.config.faults.retry_after_s),
             });
         }

@@ -8,53 +8,43 @@
 //! with `filter=` views (`all|none` then `+path`/`-path`, left to right, dot paths).
 
 use super::ServerError;
+use crate::sapi::solver::{SolverError, SolverRecord};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
-use std::io::Read;
 use std::path::Path;
+
+/// Why a record cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum DefinitionError {
+    #[error(transparent)]
+    Record(#[from] SolverError),
+    #[error("solver {name}: properties.{field} is missing; a QPU record needs its working graph")]
+    Missing { name: String, field: &'static str },
+    #[error("solver {name}: qubit {qubit} is not below properties.num_qubits = {num_qubits}")]
+    QubitOutOfRange {
+        name: String,
+        qubit: u32,
+        num_qubits: usize,
+    },
+}
 
 /// A solver record as served.
 #[derive(Debug, Clone)]
 pub struct SolverDefinition {
-    pub name: String,
+    /// The record in the v3 shape it is served in: `record.raw` is the `filter=all` view, and
+    /// `record.graph_id` is always set.
+    pub record: SolverRecord,
     /// `identity.version.graph_id`: from the record, else the first 10 hex digits of the SHA-256 of the
     /// JSON `[qubits, couplers]`.
     pub graph_id: String,
-    /// The full v3 object served for `filter=all`.
-    pub full: Value,
-    /// `properties.qubits`, the order of `lin`.
-    pub qubits: Vec<u32>,
-    /// `properties.couplers`, the order of `quad`.
-    pub couplers: Vec<(u32, u32)>,
-    /// `properties.num_qubits`.
+    /// `properties.num_qubits`, else one more than the largest working qubit.
     pub num_qubits: usize,
 }
 
 impl SolverDefinition {
-    /// Load a record file.
+    /// Load a record file (`.json` or gzip; an object, or a list whose QPU records are served).
     pub fn from_file(path: &Path) -> Result<Vec<SolverDefinition>, ServerError> {
-        let bad = |reason: String| ServerError::SolverFile {
-            path: path.display().to_string(),
-            reason,
-        };
-        let raw = std::fs::read(path).map_err(|e| bad(format!("cannot read: {e}")))?;
-        let text = if raw.starts_with(&[0x1f, 0x8b]) {
-            let mut s = String::new();
-            flate2::read::GzDecoder::new(&raw[..])
-                .read_to_string(&mut s)
-                .map_err(|e| bad(format!("bad gzip: {e}")))?;
-            s
-        } else {
-            String::from_utf8(raw).map_err(|e| bad(format!("not UTF-8: {e}")))?
-        };
-        let v: Value = serde_json::from_str(&text).map_err(|e| {
-            bad(format!(
-                "not JSON (line {}, column {}): {e}",
-                e.line(),
-                e.column()
-            ))
-        })?;
-        let items = match v {
+        let items = match crate::sapi::solver::read_json(path)? {
             // A list (e.g. a saved `GET solvers/remote/`) may mix in hybrid solvers: serve its QPUs.
             Value::Array(a) => a
                 .into_iter()
@@ -63,101 +53,96 @@ impl SolverDefinition {
             other => vec![other],
         };
         if items.is_empty() {
-            return Err(bad(
-                "the file holds no QPU solver record (none has properties.qubits)".into(),
-            ));
+            return Err(ServerError::NoQpuRecord {
+                path: path.to_path_buf(),
+            });
         }
         items
             .into_iter()
-            .map(|item| Self::from_value(item).map_err(&bad))
+            .map(|item| {
+                Self::from_value(item).map_err(|source| ServerError::SolverFile {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            })
             .collect()
     }
 
     /// Build from one record object (v2 `id` or v3 `identity`).
-    pub fn from_value(v: Value) -> Result<SolverDefinition, String> {
-        let Value::Object(obj) = v else {
-            return Err("a solver record must be a JSON object".into());
+    pub fn from_value(v: Value) -> Result<SolverDefinition, DefinitionError> {
+        Self::from_record(SolverRecord::from_value(v)?)
+    }
+
+    /// Serve a record: it needs `properties.qubits` and `couplers`; it is rewritten to the v3 shape.
+    pub fn from_record(mut record: SolverRecord) -> Result<SolverDefinition, DefinitionError> {
+        let missing = |field| DefinitionError::Missing {
+            name: record.name.clone(),
+            field,
         };
-        let name = obj
-            .get("identity")
-            .and_then(|i| i.get("name"))
-            .or_else(|| obj.get("id"))
-            .and_then(Value::as_str)
-            .ok_or("record has neither identity.name nor id")?
-            .to_string();
-        let props = obj
-            .get("properties")
-            .and_then(Value::as_object)
-            .ok_or("record has no properties object")?
-            .clone();
-        let qubits: Vec<u32> = props
-            .get("qubits")
-            .and_then(Value::as_array)
-            .ok_or("properties.qubits missing")?
-            .iter()
-            .map(|q| {
-                q.as_u64()
-                    .and_then(|q| u32::try_from(q).ok())
-                    .ok_or("properties.qubits holds a non-integer")
-            })
-            .collect::<Result<_, _>>()?;
-        let couplers: Vec<(u32, u32)> = props
-            .get("couplers")
-            .and_then(Value::as_array)
-            .ok_or("properties.couplers missing")?
-            .iter()
-            .map(|c| {
-                let a = c
-                    .as_array()
-                    .filter(|a| a.len() == 2)
-                    .ok_or("properties.couplers holds a non-pair")?;
-                let u = a[0]
-                    .as_u64()
-                    .and_then(|x| u32::try_from(x).ok())
-                    .ok_or("coupler end is not an integer")?;
-                let w = a[1]
-                    .as_u64()
-                    .and_then(|x| u32::try_from(x).ok())
-                    .ok_or("coupler end is not an integer")?;
-                Ok::<_, &str>((u, w))
-            })
-            .collect::<Result<_, _>>()?;
-        let num_qubits = props
-            .get("num_qubits")
-            .and_then(Value::as_u64)
-            .map(|n| n as usize)
-            .unwrap_or_else(|| qubits.iter().map(|&q| q as usize + 1).max().unwrap_or(0));
-        if qubits.iter().any(|&q| q as usize >= num_qubits) {
-            return Err(format!("a qubit index is >= num_qubits {num_qubits}"));
+        let qubits = record
+            .properties
+            .qubits
+            .as_ref()
+            .ok_or_else(|| missing("qubits"))?;
+        let couplers = record
+            .properties
+            .couplers
+            .as_ref()
+            .ok_or_else(|| missing("couplers"))?;
+        let num_qubits = record.properties.num_qubits.map_or_else(
+            || qubits.iter().map(|&q| q as usize + 1).max().unwrap_or(0),
+            |n| n as usize,
+        );
+        if let Some(&qubit) = qubits.iter().find(|&&q| q as usize >= num_qubits) {
+            return Err(DefinitionError::QubitOutOfRange {
+                name: record.name.clone(),
+                qubit,
+                num_qubits,
+            });
         }
-        let graph_id = obj
-            .get("identity")
-            .and_then(|i| i.get("version"))
-            .and_then(|v| v.get("graph_id"))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(|| graph_id_of(&qubits, &couplers));
-        let description = obj
-            .get("description")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let avg_load = obj.get("avg_load").and_then(Value::as_f64).unwrap_or(0.0);
-        let full = json!({
-            "identity": {"name": name, "version": {"graph_id": graph_id}},
+        let graph_id = record
+            .graph_id
+            .clone()
+            .unwrap_or_else(|| graph_id_of(qubits, couplers));
+        let properties = record
+            .raw
+            .get_mut("properties")
+            .map(Value::take)
+            .unwrap_or_else(|| json!({}));
+        record.raw = json!({
+            "identity": {"name": record.name, "version": {"graph_id": graph_id}},
             "status": "ONLINE",
-            "description": description,
-            "avg_load": avg_load,
-            "properties": Value::Object(props),
+            "description": record.description.as_deref().unwrap_or(""),
+            "avg_load": record.avg_load.unwrap_or(0.0),
+            "properties": properties,
         });
+        record.graph_id = Some(graph_id.clone());
+        record.status = Some("ONLINE".into());
         Ok(SolverDefinition {
-            name,
+            record,
             graph_id,
-            full,
-            qubits,
-            couplers,
             num_qubits,
         })
+    }
+
+    /// The solver name.
+    pub fn name(&self) -> &str {
+        &self.record.name
+    }
+
+    /// `properties.qubits`, the order of `lin`.
+    pub fn qubits(&self) -> &[u32] {
+        self.record.qubits()
+    }
+
+    /// `properties.couplers`, the order of `quad`.
+    pub fn couplers(&self) -> &[(u32, u32)] {
+        self.record.couplers()
+    }
+
+    /// The full v3 object served for `filter=all`.
+    pub fn full(&self) -> &Value {
+        &self.record.raw
     }
 
     /// A synthetic QPU record for a perfect graph: `nodes` (sorted), `edges` (`u < v`), `num_qubits` (all
@@ -169,7 +154,7 @@ impl SolverDefinition {
         num_qubits: usize,
         nodes: &[u32],
         edges: &[(u32, u32)],
-    ) -> Result<SolverDefinition, String> {
+    ) -> Result<SolverDefinition, DefinitionError> {
         let in_graph: std::collections::HashSet<u32> = nodes.iter().copied().collect();
         let offsets: Vec<Value> = (0..num_qubits as u32)
             .map(|q| {
@@ -206,10 +191,10 @@ impl SolverDefinition {
         SolverDefinition::from_value(record)
     }
 
-    /// `properties`.
+    /// `properties` as served.
     pub fn properties(&self) -> &Map<String, Value> {
         static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-        self.full
+        self.full()
             .get("properties")
             .and_then(Value::as_object)
             .unwrap_or_else(|| EMPTY.get_or_init(Map::new))
@@ -217,12 +202,12 @@ impl SolverDefinition {
 
     /// `identity` object.
     pub fn identity(&self) -> Value {
-        json!({"name": self.name, "version": {"graph_id": self.graph_id}})
+        json!({"name": self.name(), "version": {"graph_id": self.graph_id}})
     }
 
     /// The object for a `filter=` query (None → everything).
     pub fn view(&self, filter: Option<&str>) -> Value {
-        apply_filter(&self.full, filter)
+        apply_filter(self.full(), filter)
     }
 }
 
@@ -370,12 +355,17 @@ mod tests {
     #[test]
     fn v2_record_becomes_v3_identity() {
         let r = tiny();
-        assert_eq!(r.name, "Tiny_system1.1");
+        assert_eq!(r.name(), "Tiny_system1.1");
         assert_eq!(r.graph_id.len(), 10);
         assert_eq!(r.graph_id, graph_id_of(&[0, 1, 3], &[(0, 1), (1, 3)]));
-        assert_eq!(r.full["identity"]["version"]["graph_id"], json!(r.graph_id));
-        assert_eq!(r.full["status"], "ONLINE");
-        assert_eq!(r.couplers, vec![(0, 1), (1, 3)]);
+        assert_eq!(
+            r.full()["identity"]["version"]["graph_id"],
+            json!(r.graph_id)
+        );
+        assert_eq!(r.full()["status"], "ONLINE");
+        assert_eq!(r.full().get("id"), None);
+        assert_eq!(r.couplers(), [(0, 1), (1, 3)]);
+        assert_eq!(r.record.graph_id.as_deref(), Some(r.graph_id.as_str()));
     }
 
     #[test]
@@ -395,21 +385,33 @@ mod tests {
             deep,
             json!({"identity": r.identity(), "properties": {"topology": {"type": "chimera"}}})
         );
-        assert_eq!(r.view(None), r.full);
+        assert_eq!(&r.view(None), r.full());
     }
 
     #[test]
     fn bad_records_are_errors() {
-        assert!(SolverDefinition::from_value(json!([1])).is_err());
-        assert!(SolverDefinition::from_value(json!({"id": "x"})).is_err());
-        assert!(SolverDefinition::from_value(
-            json!({"id": "x", "properties": {"qubits": [0, "a"], "couplers": []}})
-        )
-        .is_err());
-        assert!(SolverDefinition::from_value(
-            json!({"id": "x", "properties": {"num_qubits": 1, "qubits": [5], "couplers": []}})
-        )
-        .is_err());
+        let err = |v: Value| SolverDefinition::from_value(v).unwrap_err();
+        assert!(matches!(
+            err(json!([1])),
+            DefinitionError::Record(SolverError::NotAnObject { .. })
+        ));
+        assert!(matches!(
+            err(json!({"id": "x"})),
+            DefinitionError::Missing {
+                field: "qubits",
+                ..
+            }
+        ));
+        let e = err(json!({"id": "x", "properties": {"qubits": [0, "a"], "couplers": []}}));
+        assert!(e.to_string().contains("properties.qubits[1]"), "{e}");
+        assert!(matches!(
+            err(json!({"id": "x", "properties": {"num_qubits": 1, "qubits": [5], "couplers": []}})),
+            DefinitionError::QubitOutOfRange {
+                qubit: 5,
+                num_qubits: 1,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -421,7 +423,7 @@ mod tests {
         std::fs::write(&path, json!([hybrid, qpu]).to_string()).unwrap();
         let recs = SolverDefinition::from_file(&path).unwrap();
         assert_eq!(recs.len(), 1);
-        assert_eq!(recs[0].name, "Q");
+        assert_eq!(recs[0].name(), "Q");
         std::fs::write(&path, json!([hybrid]).to_string()).unwrap();
         assert!(SolverDefinition::from_file(&path)
             .unwrap_err()

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -210,34 +210,14 @@ pub fn problem_id(seed: u64, index: u64) -> String {
     )
 }
 
-/// Now as ISO-8601 UTC with microseconds and `Z`.
+/// Now as ISO-8601 UTC with microseconds and `Z` (`2022-09-01T17:55:00.877038Z`).
 pub fn now_iso() -> String {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    iso_from_unix(d.as_secs() as i64, d.subsec_micros())
+    iso(SystemTime::now())
 }
 
-/// Format a Unix time as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (civil-from-days, H. Hinnant's algorithm).
-pub fn iso_from_unix(secs: i64, micros: u32) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+/// A time as ISO-8601 UTC with microseconds and `Z` (RFC 3339).
+pub fn iso(t: SystemTime) -> String {
+    humantime::format_rfc3339_micros(t).to_string()
 }
 
 #[cfg(test)]
@@ -246,12 +226,12 @@ mod tests {
 
     #[test]
     fn iso_dates_are_right() {
-        assert_eq!(iso_from_unix(0, 0), "1970-01-01T00:00:00.000000Z");
-        assert_eq!(
-            iso_from_unix(1_662_054_900, 877_038),
-            "2022-09-01T17:55:00.877038Z"
-        );
-        assert_eq!(iso_from_unix(951_782_400, 1), "2000-02-29T00:00:00.000001Z");
+        let at = |secs: u64, micros: u64| {
+            iso(std::time::UNIX_EPOCH + Duration::from_micros(secs * 1_000_000 + micros))
+        };
+        assert_eq!(at(0, 0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(at(1_662_054_900, 877_038), "2022-09-01T17:55:00.877038Z");
+        assert_eq!(at(951_782_400, 1), "2000-02-29T00:00:00.000001Z");
     }
 
     #[test]

@@ -9,8 +9,10 @@
 
 use super::timing::{RunParams, Timing, TimingModel};
 use super::SolverDefinition;
+use crate::sapi::qp::{QpGraph, QpProblem};
+use crate::sapi::solver::Range;
 use serde_json::{Map, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// Problem type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,48 +41,43 @@ pub enum AnswerMode {
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub timing: TimingModel,
-    pub h_range: (f64, f64),
-    pub num_reads_range: (u64, u64),
-    pub annealing_time_range: (f64, f64),
+    /// `h_range` (default [-4, 4]).
+    pub h_range: Range<f64>,
+    /// `num_reads_range` (default [1, 10000]; a lower end of 0 counts as 1).
+    pub num_reads_range: Range<u64>,
+    /// `annealing_time_range`, µs (default [0.5, 2000]).
+    pub annealing_time_range: Range<f64>,
     pub parameters: HashSet<String>,
-    /// Couplers as positions in `lin` order.
-    pub coupler_pos: Vec<(usize, usize)>,
-}
-
-fn range(props: &Map<String, Value>, key: &str, default: (f64, f64)) -> (f64, f64) {
-    props
-        .get(key)
-        .and_then(Value::as_array)
-        .and_then(|a| Some((a.first()?.as_f64()?, a.get(1)?.as_f64()?)))
-        .unwrap_or(default)
+    /// The working graph for the `qp` codec.
+    pub graph: QpGraph,
 }
 
 impl Limits {
     pub fn of(record: &SolverDefinition) -> Limits {
-        let props = record.properties();
-        let pos: HashMap<u32, usize> = record
-            .qubits
-            .iter()
-            .enumerate()
-            .map(|(i, &q)| (q, i))
-            .collect();
-        let coupler_pos = record
-            .couplers
-            .iter()
-            .filter_map(|(u, v)| Some((*pos.get(u)?, *pos.get(v)?)))
-            .collect();
-        let nr = range(props, "num_reads_range", (1.0, 10000.0));
+        let props = &record.record.properties;
+        let nr = props
+            .num_reads_range
+            .unwrap_or(Range { min: 1, max: 10000 });
         Limits {
             timing: TimingModel::from_properties(props),
-            h_range: range(props, "h_range", (-4.0, 4.0)),
-            num_reads_range: (nr.0.max(1.0) as u64, nr.1.max(1.0) as u64),
-            annealing_time_range: range(props, "annealing_time_range", (0.5, 2000.0)),
+            h_range: props.h_range.unwrap_or(Range {
+                min: -4.0,
+                max: 4.0,
+            }),
+            num_reads_range: Range {
+                min: nr.min.max(1),
+                max: nr.max.max(1),
+            },
+            annealing_time_range: props.annealing_time_range.unwrap_or(Range {
+                min: 0.5,
+                max: 2000.0,
+            }),
             parameters: props
-                .get("parameters")
-                .and_then(Value::as_object)
+                .parameters
+                .as_ref()
                 .map(|m| m.keys().cloned().collect())
                 .unwrap_or_default(),
-            coupler_pos,
+            graph: QpGraph::new(record.qubits(), record.couplers()),
         }
     }
 }
@@ -106,7 +103,14 @@ pub struct Accepted {
     pub params: Value,
 }
 
-/// Validate one job object against the served solvers.
+/// The run parameters of a problem, read and range-checked.
+struct Params {
+    run: RunParams,
+    answer_mode: AnswerMode,
+    auto_scale: bool,
+}
+
+/// Validate one job object against the served solvers. The error is SAPI's item `error_msg`.
 pub fn validate(
     item: &Value,
     solvers: &[(&SolverDefinition, &Limits)],
@@ -114,118 +118,149 @@ pub fn validate(
     let obj = item
         .as_object()
         .ok_or("each problem must be a JSON object")?;
-    // Solver identity.
-    let solver_v = obj
-        .get("solver")
-        .ok_or("missing 'solver' (an object {\"name\": …, \"version\": {\"graph_id\": …}})")?;
-    let (name, graph_id) = match solver_v {
-        Value::Object(s) => (
-            s.get("name").and_then(Value::as_str).ok_or("solver.name missing")?.to_string(),
-            s.get("version").and_then(|v| v.get("graph_id")).and_then(Value::as_str).map(str::to_string),
-        ),
-        Value::String(_) => {
-            return Err("'solver' as a string is the retired version-2.1 form; send an object {\"name\": …, \"version\": {\"graph_id\": …}}".into())
-        }
-        _ => return Err("'solver' must be an object {\"name\": …, \"version\": {\"graph_id\": …}}".into()),
-    };
-    let not_found = || "Solver does not exist or apitoken does not have access".to_string();
-    let solver_idx = solvers
-        .iter()
-        .position(|(r, _)| r.name == name)
-        .ok_or_else(not_found)?;
+    let solver_idx = solver_of(obj, solvers)?;
     let (record, limits) = solvers[solver_idx];
-    if let Some(g) = &graph_id {
-        if *g != record.graph_id {
-            return Err(format!(
-                "Solver does not exist or apitoken does not have access: {name} has graph_id {}, not {g}",
-                record.graph_id
-            ));
-        }
-    }
-    // Type and data.
-    let ty = obj
-        .get("type")
-        .and_then(Value::as_str)
-        .ok_or("missing 'type' (\"ising\" or \"qubo\")")?;
-    let problem_type = match ty {
-        "ising" => ProblemType::Ising,
-        "qubo" => ProblemType::Qubo,
-        other => {
-            return Err(format!(
-                "Problem type ({other}) is not supported by the solver."
-            ))
-        }
-    };
+    let problem_type = problem_type(obj)?;
     let data = obj
         .get("data")
         .and_then(Value::as_object)
         .ok_or("missing 'data' object")?;
-    let format = data.get("format").and_then(Value::as_str).unwrap_or("");
-    if format != "qp" {
-        return Err(format!("Problem data format ({format}) is not supported by the solver; QPU problems use \"qp\""));
-    }
-    let lin_s = data
-        .get("lin")
-        .and_then(Value::as_str)
-        .ok_or("data.lin missing (base64 of float64 LE)")?;
-    let quad_s = data
-        .get("quad")
-        .and_then(Value::as_str)
-        .ok_or("data.quad missing (base64 of float64 LE, \"\" if none)")?;
-    let lin = super::codec::decode_f64(lin_s, "lin")?;
-    let lin_bytes: Vec<u8> = lin.iter().flat_map(|x| x.to_le_bytes()).collect();
-    if lin.len() != record.qubits.len() {
-        return Err(format!(
-            "lin has {} values but solver {} has {} working qubits; lin needs one float64 per entry of properties.qubits (NaN for unused qubits)",
-            lin.len(),
-            record.name,
-            record.qubits.len()
-        ));
-    }
-    if let Some(i) = lin.iter().position(|x| x.is_infinite()) {
-        return Err(format!(
-            "lin value for qubit {} is infinite",
-            record.qubits[i]
-        ));
-    }
-    let quad = super::codec::decode_f64(quad_s, "quad")?;
-    let active_couplers: Vec<(usize, usize)> = limits
-        .coupler_pos
-        .iter()
-        .copied()
-        .filter(|&(a, b)| !lin[a].is_nan() && !lin[b].is_nan())
-        .collect();
-    if quad.len() != active_couplers.len() {
-        return Err(format!(
-            "quad has {} values but {} couplers of properties.couplers have both qubits active; quad needs one float64 per such coupler, in properties.couplers order",
-            quad.len(),
-            active_couplers.len()
-        ));
-    }
-    if let Some(k) = quad.iter().position(|j| !j.is_finite() || *j != 0.0) {
-        let (a, b) = active_couplers[k];
-        let (u, v) = (record.qubits[a], record.qubits[b]);
-        if !quad[k].is_finite() {
-            return Err(format!("quad value for coupler ({u}, {v}) is not finite"));
-        }
-        return Err(format!(
-            "non-zero coupling J = {} on coupler ({u}, {v}): this virtual QPU samples fields only (J = 0); send quad values of 0",
-            quad[k]
-        ));
-    }
-    // Parameters.
+    let qp = decode_data(data, record, limits)?;
     let params = obj
         .get("params")
         .cloned()
         .unwrap_or(Value::Object(Map::new()));
     let pmap = params.as_object().ok_or("'params' must be an object")?;
-    for k in pmap.keys() {
-        if !limits.parameters.contains(k) && !k.starts_with("x_") {
+    let p = read_params(pmap, record, limits)?;
+    let fields = programmed_fields(&qp.lin, problem_type, p.auto_scale, limits, record)?;
+    let active_count = qp.lin.iter().filter(|x| !x.is_nan()).count();
+    let timing = limits.timing.timing(&p.run, active_count);
+    if timing.run_duration_us > limits.timing.max_run_duration_us {
+        return Err(format!(
+            "Upper limit on user-specified timing related parameters exceeded: {} > {}",
+            timing.run_duration_us.round(),
+            limits.timing.max_run_duration_us.round()
+        ));
+    }
+    Ok(Accepted {
+        solver_idx,
+        problem_type,
+        lin_bytes: qp.lin.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        lin: qp.lin,
+        fields,
+        active_count,
+        num_reads: p.run.num_reads,
+        answer_mode: p.answer_mode,
+        timing,
+        label: obj.get("label").and_then(Value::as_str).map(str::to_string),
+        solver_json: record.identity(),
+        data: Value::Object(data.clone()),
+        params,
+    })
+}
+
+/// The served solver the job names (`{"name", "version": {"graph_id"}}`, §0.3), by index.
+fn solver_of(
+    obj: &Map<String, Value>,
+    solvers: &[(&SolverDefinition, &Limits)],
+) -> Result<usize, String> {
+    const SHAPE: &str = "{\"name\": …, \"version\": {\"graph_id\": …}}";
+    let (name, graph_id) = match obj.get("solver") {
+        None => return Err(format!("missing 'solver' (an object {SHAPE})")),
+        Some(Value::Object(s)) => (
+            s.get("name")
+                .and_then(Value::as_str)
+                .ok_or("solver.name missing")?,
+            s.get("version")
+                .and_then(|v| v.get("graph_id"))
+                .and_then(Value::as_str),
+        ),
+        Some(Value::String(_)) => {
             return Err(format!(
-                "Unknown parameter '{k}': not in properties.parameters of {}",
-                record.name
-            ));
+                "'solver' as a string is the retired version-2.1 form; send an object {SHAPE}"
+            ))
         }
+        Some(_) => return Err(format!("'solver' must be an object {SHAPE}")),
+    };
+    let idx = solvers
+        .iter()
+        .position(|(r, _)| r.name() == name)
+        .ok_or("Solver does not exist or apitoken does not have access")?;
+    let record = solvers[idx].0;
+    match graph_id {
+        Some(g) if g != record.graph_id => Err(format!(
+            "Solver does not exist or apitoken does not have access: {name} has graph_id {}, not {g}",
+            record.graph_id
+        )),
+        _ => Ok(idx),
+    }
+}
+
+fn problem_type(obj: &Map<String, Value>) -> Result<ProblemType, String> {
+    match obj.get("type").and_then(Value::as_str) {
+        None => Err("missing 'type' (\"ising\" or \"qubo\")".into()),
+        Some("ising") => Ok(ProblemType::Ising),
+        Some("qubo") => Ok(ProblemType::Qubo),
+        Some(other) => Err(format!(
+            "Problem type ({other}) is not supported by the solver."
+        )),
+    }
+}
+
+/// `data`: format `qp`, `lin`/`quad` decoded against the working graph (`sapi::qp`), couplings all zero.
+fn decode_data(
+    data: &Map<String, Value>,
+    record: &SolverDefinition,
+    limits: &Limits,
+) -> Result<QpProblem, String> {
+    let format = data.get("format").and_then(Value::as_str).unwrap_or("");
+    if format != "qp" {
+        return Err(format!(
+            "Problem data format ({format}) is not supported by the solver; QPU problems use \"qp\""
+        ));
+    }
+    let lin = data
+        .get("lin")
+        .and_then(Value::as_str)
+        .ok_or("data.lin missing (base64 of float64 LE)")?;
+    let quad = data
+        .get("quad")
+        .and_then(Value::as_str)
+        .ok_or("data.quad missing (base64 of float64 LE, \"\" if none)")?;
+    let qp = limits
+        .graph
+        .decode_problem(lin.trim(), quad.trim())
+        .map_err(|e| format!("solver {}: {e}", record.name()))?;
+    if let Some(k) = qp.quad.iter().position(|&j| j != 0.0) {
+        let (u, v) = limits
+            .graph
+            .active_couplers(&qp.lin)
+            .get(k)
+            .copied()
+            .unwrap_or_default();
+        return Err(format!(
+            "non-zero coupling J = {} on coupler ({u}, {v}): this virtual QPU samples fields only (J = 0); send quad values of 0",
+            qp.quad[k]
+        ));
+    }
+    Ok(qp)
+}
+
+/// `params`: known names only, `num_reads` and `annealing_time` in range, the anneal schedule, the answer
+/// mode and the timing parameters.
+fn read_params(
+    pmap: &Map<String, Value>,
+    record: &SolverDefinition,
+    limits: &Limits,
+) -> Result<Params, String> {
+    if let Some(k) = pmap
+        .keys()
+        .find(|k| !limits.parameters.contains(*k) && !k.starts_with("x_"))
+    {
+        return Err(format!(
+            "Unknown parameter '{k}': not in properties.parameters of {}",
+            record.name()
+        ));
     }
     let num_reads = match pmap.get("num_reads") {
         None => 1,
@@ -233,76 +268,37 @@ pub fn validate(
             .as_u64()
             .ok_or_else(|| format!("num_reads must be a positive integer, got {v}"))?,
     };
-    let (lo, hi) = limits.num_reads_range;
-    if num_reads < lo || num_reads > hi {
+    let nr = limits.num_reads_range;
+    if !nr.contains(num_reads) {
         return Err(format!(
-            "num_reads {num_reads} is outside num_reads_range [{lo}, {hi}]"
+            "num_reads {num_reads} is outside num_reads_range [{}, {}]",
+            nr.min, nr.max
         ));
     }
-    let number = |k: &str| -> Result<Option<f64>, String> {
-        match pmap.get(k) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => v
-                .as_f64()
-                .map(Some)
-                .ok_or_else(|| format!("{k} must be a number, got {v}")),
-        }
-    };
-    let flag = |k: &str, default: bool| -> Result<bool, String> {
-        match pmap.get(k) {
-            None | Some(Value::Null) => Ok(default),
-            Some(v) => v
-                .as_bool()
-                .ok_or_else(|| format!("{k} must be a boolean, got {v}")),
-        }
-    };
-    let schedule: Option<Vec<(f64, f64)>> = match pmap.get("anneal_schedule") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_array()
-                .ok_or("anneal_schedule must be a list of [t, s] pairs")?
-                .iter()
-                .map(|p| {
-                    let a = p
-                        .as_array()
-                        .filter(|a| a.len() == 2)
-                        .ok_or("anneal_schedule points must be [t, s] pairs")?;
-                    Ok::<_, String>((
-                        a[0].as_f64().ok_or("anneal_schedule t must be a number")?,
-                        a[1].as_f64().ok_or("anneal_schedule s must be a number")?,
-                    ))
-                })
-                .collect::<Result<_, _>>()?,
-        ),
-    };
-    let annealing_time = number("annealing_time")?;
+    let schedule = anneal_schedule(pmap)?;
+    let annealing_time = number(pmap, "annealing_time")?;
     if annealing_time.is_some() && schedule.is_some() {
         return Err("annealing_time and anneal_schedule are mutually exclusive".into());
     }
     let anneal_us = annealing_time
         .or_else(|| schedule.as_ref().and_then(|s| s.last().map(|p| p.0)))
         .unwrap_or(limits.timing.default_annealing_time_us);
-    let (alo, ahi) = limits.annealing_time_range;
-    if annealing_time.is_some() && !(alo..=ahi).contains(&anneal_us) {
+    let at = limits.annealing_time_range;
+    if annealing_time.is_some() && !at.contains(anneal_us) {
         return Err(format!(
-            "annealing_time {anneal_us} µs is outside annealing_time_range [{alo}, {ahi}]"
+            "annealing_time {anneal_us} µs is outside annealing_time_range [{}, {}]",
+            at.min, at.max
         ));
     }
     let reverse = match &schedule {
-        Some(s) if s.first().map(|p| p.1 == 1.0).unwrap_or(false) => {
-            Some(flag("reinitialize_state", true)?)
+        Some(s) if s.first().is_some_and(|p| p.1 == 1.0) => {
+            Some(flag(pmap, "reinitialize_state", true)?)
         }
         _ => None,
     };
     let answer_mode = match pmap.get("answer_mode").and_then(Value::as_str) {
-        None => {
-            if pmap.contains_key("initial_state") {
-                AnswerMode::Raw
-            } else {
-                AnswerMode::Histogram
-            }
-        }
-        Some("histogram") => AnswerMode::Histogram,
+        None if pmap.contains_key("initial_state") => AnswerMode::Raw,
+        None | Some("histogram") => AnswerMode::Histogram,
         Some("raw") => AnswerMode::Raw,
         Some(other) => {
             return Err(format!(
@@ -310,21 +306,73 @@ pub fn validate(
             ))
         }
     };
-    let auto_scale = flag("auto_scale", true)?;
-    let run = RunParams {
-        num_reads: num_reads as usize,
-        anneal_us,
-        reverse,
-        programming_thermalization_us: number("programming_thermalization")?,
-        readout_thermalization_us: number("readout_thermalization")?,
-        reduce_intersample_correlation: flag("reduce_intersample_correlation", false)?,
+    Ok(Params {
+        run: RunParams {
+            num_reads: num_reads as usize,
+            anneal_us,
+            reverse,
+            programming_thermalization_us: number(pmap, "programming_thermalization")?,
+            readout_thermalization_us: number(pmap, "readout_thermalization")?,
+            reduce_intersample_correlation: flag(pmap, "reduce_intersample_correlation", false)?,
+        },
+        answer_mode,
+        auto_scale: flag(pmap, "auto_scale", true)?,
+    })
+}
+
+fn number(pmap: &Map<String, Value>, k: &str) -> Result<Option<f64>, String> {
+    match pmap.get(k) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_f64()
+            .map(Some)
+            .ok_or_else(|| format!("{k} must be a number, got {v}")),
+    }
+}
+
+fn flag(pmap: &Map<String, Value>, k: &str, default: bool) -> Result<bool, String> {
+    match pmap.get(k) {
+        None | Some(Value::Null) => Ok(default),
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| format!("{k} must be a boolean, got {v}")),
+    }
+}
+
+/// `anneal_schedule`: a list of `[t, s]` pairs.
+fn anneal_schedule(pmap: &Map<String, Value>) -> Result<Option<Vec<(f64, f64)>>, String> {
+    let list = match pmap.get("anneal_schedule") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(v) => v
+            .as_array()
+            .ok_or("anneal_schedule must be a list of [t, s] pairs")?,
     };
-    // Fields programmed on the QPU.
+    list.iter()
+        .map(|p| match p.as_array().map(Vec::as_slice) {
+            Some([t, s]) => Ok((
+                t.as_f64().ok_or("anneal_schedule t must be a number")?,
+                s.as_f64().ok_or("anneal_schedule s must be a number")?,
+            )),
+            _ => Err("anneal_schedule points must be [t, s] pairs".to_string()),
+        })
+        .collect::<Result<_, _>>()
+        .map(Some)
+}
+
+/// The Ising fields programmed on the QPU: QUBO → Ising (h = q / 2), then `auto_scale` (the largest |h|
+/// to the edge of `h_range`), or, without it, every h inside `h_range`.
+fn programmed_fields(
+    lin: &[f64],
+    problem_type: ProblemType,
+    auto_scale: bool,
+    limits: &Limits,
+    record: &SolverDefinition,
+) -> Result<Vec<f64>, String> {
     let mut fields: Vec<f64> = match problem_type {
-        ProblemType::Ising => lin.clone(),
+        ProblemType::Ising => lin.to_vec(),
         ProblemType::Qubo => lin.iter().map(|q| q / 2.0).collect(),
     };
-    let (hlo, hhi) = limits.h_range;
+    let Range { min: hlo, max: hhi } = limits.h_range;
     if auto_scale {
         let factor = fields
             .iter()
@@ -348,34 +396,11 @@ pub fn validate(
     {
         return Err(format!(
             "h = {} on qubit {} is outside h_range [{hlo}, {hhi}] (auto_scale is false)",
-            fields[i], record.qubits[i]
+            fields[i],
+            record.qubits().get(i).copied().unwrap_or_default()
         ));
     }
-    let active_count = lin.iter().filter(|x| !x.is_nan()).count();
-    let timing = limits.timing.timing(&run, active_count);
-    if timing.run_duration_us > limits.timing.max_run_duration_us {
-        return Err(format!(
-            "Upper limit on user-specified timing related parameters exceeded: {} > {}",
-            timing.run_duration_us.round(),
-            limits.timing.max_run_duration_us.round()
-        ));
-    }
-    let label = obj.get("label").and_then(Value::as_str).map(str::to_string);
-    Ok(Accepted {
-        solver_idx,
-        problem_type,
-        lin,
-        lin_bytes,
-        fields,
-        active_count,
-        num_reads: num_reads as usize,
-        answer_mode,
-        timing,
-        label,
-        solver_json: record.identity(),
-        data: Value::Object(data.clone()),
-        params,
-    })
+    Ok(fields)
 }
 
 #[cfg(test)]
@@ -434,9 +459,15 @@ mod tests {
         let n = f64::NAN;
         let lin = b64(&[-1.0, n, n, n, 0.5, n, n]);
         let err = |j: Value| validate(&j, &s).unwrap_err();
-        assert!(err(job(&b64(&[1.0; 3]), "", json!({}))).contains("lin has 3 values"));
+        assert!(err(job(&b64(&[1.0; 3]), "", json!({})))
+            .contains("solver Mock8Q_system1.1: qp field `lin`: expected 7 values, found 3"));
         assert!(err(job("@@@", "", json!({}))).contains("invalid base64"));
-        assert!(err(job(&lin, "", json!({}))).contains("quad has 0 values but 1"));
+        assert!(
+            err(job(&lin, "", json!({}))).contains("qp field `quad`: expected 1 values, found 0")
+        );
+        let inf = b64(&[f64::INFINITY, n, n, n, 0.5, n, n]);
+        assert!(err(job(&inf, &b64(&[0.0]), json!({})))
+            .contains("qubit 0 has bias inf, which is not finite"));
         assert!(err(job(&lin, &b64(&[-1.0]), json!({})))
             .contains("non-zero coupling J = -1 on coupler (0, 4)"));
         assert!(

@@ -18,7 +18,8 @@
 //! time, which the source does not; the server follows the source. A record without
 //! `problem_timing_data` (older 2000Q records) uses the DW_2000Q_6 model D-Wave published.
 
-use serde_json::{json, Map, Value};
+use crate::sapi::solver::{ProblemTimingData, SolverProperties};
+use serde_json::{json, Value};
 
 /// `problem_timing_data` of Advantage_system4.1 as published (DOCS-PROPS example, CC testing mocks).
 pub fn advantage_timing_json() -> Value {
@@ -113,25 +114,20 @@ pub struct Timing {
     pub run_duration_us: f64,
 }
 
-fn num(m: &Map<String, Value>, k: &str, default: f64) -> f64 {
-    m.get(k).and_then(Value::as_f64).unwrap_or(default)
-}
-
 impl TimingModel {
-    /// From solver `properties` (falls back to the published DW_2000Q_6 model without `problem_timing_data`).
-    pub fn from_properties(props: &Map<String, Value>) -> TimingModel {
-        let fallback = dw2000q_timing_json();
-        let ptd = props
-            .get("problem_timing_data")
-            .and_then(Value::as_object)
-            .or(fallback.as_object());
-        let empty = Map::new();
-        let p = ptd.unwrap_or(&empty);
-        let params: Vec<f64> = p
-            .get("readout_time_model_parameters")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_f64).collect())
-            .unwrap_or_default();
+    /// From typed solver `properties` (falls back to the published DW_2000Q_6 model without
+    /// `problem_timing_data`).
+    pub fn from_properties(props: &SolverProperties) -> TimingModel {
+        let fallback;
+        let p = match &props.problem_timing_data {
+            Some(p) => p,
+            None => {
+                fallback = serde_json::from_value::<ProblemTimingData>(dw2000q_timing_json())
+                    .unwrap_or_default();
+                &fallback
+            }
+        };
+        let params = p.readout_time_model_parameters.as_deref().unwrap_or(&[]);
         let n = params.len() / 2;
         let (readout_q, readout_t) = if n > 0 {
             (params[..n].to_vec(), params[n..2 * n].to_vec())
@@ -139,69 +135,37 @@ impl TimingModel {
             (vec![0.0], vec![(46.72f64).log10()])
         };
         let decor = p
-            .get("decorrelation_time_range")
-            .and_then(Value::as_array)
-            .map(|a| {
-                (
-                    a.first().and_then(Value::as_f64).unwrap_or(0.0),
-                    a.get(1).and_then(Value::as_f64).unwrap_or(0.0),
-                )
-            })
-            .unwrap_or((0.0, 0.0));
-        let max_run = props
-            .get("problem_run_duration_range")
-            .and_then(Value::as_array)
-            .and_then(|a| a.get(1))
-            .and_then(Value::as_f64)
-            .unwrap_or(1_000_000.0);
+            .decorrelation_time_range_us
+            .map_or((0.0, 0.0), |r| (r.min, r.max));
         TimingModel {
-            typical_programming_time_us: num(p, "typical_programming_time", 14072.88),
-            ra_with_reinit_prog_delta_us: num(
-                p,
-                "reverse_annealing_with_reinit_prog_time_delta",
-                0.0,
-            ),
-            ra_without_reinit_prog_delta_us: num(
-                p,
-                "reverse_annealing_without_reinit_prog_time_delta",
-                0.0,
-            ),
-            default_programming_thermalization_us: num(
-                p,
-                "default_programming_thermalization",
-                num(props, "default_programming_thermalization", 1000.0),
-            ),
-            default_annealing_time_us: num(
-                p,
-                "default_annealing_time",
-                num(props, "default_annealing_time", 20.0),
-            ),
-            log_log: p.get("readout_time_model").and_then(Value::as_str) != Some("pwl_linear"),
+            typical_programming_time_us: p.typical_programming_time_us.unwrap_or(14072.88),
+            ra_with_reinit_prog_delta_us: p.ra_with_reinit_prog_delta_us.unwrap_or(0.0),
+            ra_without_reinit_prog_delta_us: p.ra_without_reinit_prog_delta_us.unwrap_or(0.0),
+            default_programming_thermalization_us: p
+                .default_programming_thermalization_us
+                .or(props.default_programming_thermalization_us)
+                .unwrap_or(1000.0),
+            default_annealing_time_us: p
+                .default_annealing_time_us
+                .or(props.default_annealing_time_us)
+                .unwrap_or(20.0),
+            log_log: p.readout_time_model.as_deref() != Some("pwl_linear"),
             readout_q,
             readout_t,
-            delay_per_sample_us: num(p, "qpu_delay_time_per_sample", 20.54),
-            ra_with_reinit_delay_delta_us: num(
-                p,
-                "reverse_annealing_with_reinit_delay_time_delta",
-                0.0,
-            ),
-            ra_without_reinit_delay_delta_us: num(
-                p,
-                "reverse_annealing_without_reinit_delay_time_delta",
-                0.0,
-            ),
-            default_readout_thermalization_us: num(
-                p,
-                "default_readout_thermalization",
-                num(props, "default_readout_thermalization", 0.0),
-            ),
-            decorrelation_max_nominal_anneal_time_us: num(
-                p,
-                "decorrelation_max_nominal_anneal_time",
-                2000.0,
-            ),
+            delay_per_sample_us: p.qpu_delay_time_per_sample_us.unwrap_or(20.54),
+            ra_with_reinit_delay_delta_us: p.ra_with_reinit_delay_delta_us.unwrap_or(0.0),
+            ra_without_reinit_delay_delta_us: p.ra_without_reinit_delay_delta_us.unwrap_or(0.0),
+            default_readout_thermalization_us: p
+                .default_readout_thermalization_us
+                .or(props.default_readout_thermalization_us)
+                .unwrap_or(0.0),
+            decorrelation_max_nominal_anneal_time_us: p
+                .decorrelation_max_nominal_anneal_time_us
+                .unwrap_or(2000.0),
             decorrelation_time_range_us: decor,
-            max_run_duration_us: max_run,
+            max_run_duration_us: props
+                .problem_run_duration_range
+                .map_or(1_000_000.0, |r| r.max),
         }
     }
 
@@ -316,8 +280,10 @@ mod tests {
     use super::*;
 
     fn advantage() -> TimingModel {
-        let mut props = Map::new();
-        props.insert("problem_timing_data".into(), advantage_timing_json());
+        let props = SolverProperties {
+            problem_timing_data: serde_json::from_value(advantage_timing_json()).ok(),
+            ..SolverProperties::default()
+        };
         TimingModel::from_properties(&props)
     }
 
@@ -390,7 +356,7 @@ mod tests {
 
     #[test]
     fn missing_timing_data_uses_2000q_model() {
-        let m = TimingModel::from_properties(&Map::new());
+        let m = TimingModel::from_properties(&SolverProperties::default());
         assert_eq!(m.typical_programming_time_us, 10536.81);
         assert_eq!(m.max_run_duration_us, 1_000_000.0);
     }

@@ -51,7 +51,7 @@ fn process(state: &State, job: Job) {
     }
     let outcome: Result<serde_json::Value, String> = if job.fail {
         Err(format!(
-            "QPU failure injected by qasa serve (--problem-fail-rate): problem {} was not sampled; resubmit it",
+            "QPU failure injected by the qasa server (problem_fail_rate): problem {} was not sampled; resubmit it",
             job.id
         ))
     } else {
@@ -69,7 +69,7 @@ fn process(state: &State, job: Job) {
                 let rows = answer::rows(
                     &samples,
                     &a.lin,
-                    &solver.record.qubits,
+                    solver.record.qubits(),
                     a.problem_type,
                     a.answer_mode,
                 );

@@ -21,7 +21,7 @@
 //! coupler are `Σ_b 2^b popcount(P_b ∧ (col_u ⊕ col_v))`. Files are parsed in one streaming pass; each
 //! sample set is reduced to its bit columns as soon as it is read.
 
-use super::{CountMatrix, PairCounts, Sweep, SweepError, SweepMeta, SweepSource};
+use super::{CountMatrix, CouplerAgreement, Sweep, SweepError, SweepMeta, SweepSource};
 use crate::topology::WorkingGraph;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -44,7 +44,10 @@ pub fn from_slice(
         SweepError::invalid(path, format!("trailing data after the JSON document: {e}"))
     })?;
     let sweep = build(calls, graph).map_err(|r| SweepError::invalid(path, r))?;
-    super::check::check(&sweep).map_err(|r| SweepError::invalid(path, r))?;
+    super::check::check(&sweep).map_err(|source| SweepError::Check {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(sweep)
 }
 
@@ -636,7 +639,7 @@ fn pair_counts(
     groups: &[(f64, Vec<usize>)],
     qubits: &[u32],
     graph: &WorkingGraph,
-) -> Result<Option<PairCounts>, String> {
+) -> Result<Option<CouplerAgreement>, String> {
     let present: std::collections::HashSet<u32> = qubits.iter().copied().collect();
     let mut couplers: Vec<(u32, u32)> = graph
         .couplers
@@ -670,7 +673,7 @@ fn pair_counts(
             }
         }
     }
-    Ok(Some(PairCounts {
+    Ok(Some(CouplerAgreement {
         couplers,
         agree,
         reads,

@@ -12,6 +12,9 @@ pub enum SweepError {
         #[source]
         source: std::io::Error,
     },
+    /// The file could not be read or decompressed (a truncated gzip says so).
+    #[error(transparent)]
+    File(#[from] crate::gzip::ReadError),
     #[error("{path}: not valid JSON ({source}); is the file truncated or not a qasa sweep?")]
     Json {
         path: PathBuf,
@@ -33,6 +36,25 @@ pub enum SweepError {
     },
     #[error("{path}: {reason}")]
     Invalid { path: PathBuf, reason: String },
+    /// The sweep breaks an invariant ([`super::check`]).
+    #[error("{path}: {source}")]
+    Check {
+        path: PathBuf,
+        #[source]
+        source: super::CheckError,
+    },
+    /// A sweep that breaks an invariant is never written.
+    #[error("{path}: refusing to write: {source}")]
+    Refused {
+        path: PathBuf,
+        #[source]
+        source: super::CheckError,
+    },
+    #[error("cannot export to QASA csv: {source}")]
+    ExportCheck {
+        #[source]
+        source: super::CheckError,
+    },
     #[error("cannot export to QASA csv: {reason}")]
     Export { reason: String },
     #[error(

@@ -12,7 +12,7 @@ mod error;
 pub mod native;
 pub mod qasa_csv;
 
-pub use check::check;
+pub use check::{check, CheckError};
 pub use counts::CountMatrix;
 pub use error::SweepError;
 
@@ -116,7 +116,7 @@ impl From<Topology> for TopologyRef {
 
 /// Per (h, coupler) pair statistics: reads in which both spins agree, out of reads.
 #[derive(Clone, Debug, PartialEq)]
-pub struct PairCounts {
+pub struct CouplerAgreement {
     /// Couplers `(u, v)`, `u < v`, both in the sweep's qubit list.
     pub couplers: Vec<(QubitId, QubitId)>,
     /// `agree[ih * couplers.len() + ic]`: reads with s_u = s_v.
@@ -138,7 +138,7 @@ pub struct Sweep {
     /// Per-call blocks (each the same shape as `counts`; they sum to `counts`). Empty when not recorded.
     pub blocks: Vec<CountMatrix>,
     /// Pair counts on couplers, when recorded.
-    pub pairs: Option<PairCounts>,
+    pub pairs: Option<CouplerAgreement>,
 }
 
 /// File formats a sweep can be read from or written to.
@@ -183,7 +183,7 @@ pub fn read_sweep_with_graph(
     path: &Path,
     graph: Option<&crate::topology::WorkingGraph>,
 ) -> Result<Sweep, SweepError> {
-    let bytes = native::read_bytes(path)?;
+    let bytes = crate::gzip::read(path)?;
     match sniff(&bytes) {
         Some(SweepFormat::Native) => native::from_slice(&bytes, path),
         Some(SweepFormat::QasaCsv) => qasa_csv::from_slice(&bytes, path),

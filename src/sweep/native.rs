@@ -7,12 +7,11 @@
 //! Loading parses the JSON once, validates it against the schema, decodes the matrices and checks the
 //! invariants of [`super::check`].
 
-use super::{CountMatrix, PairCounts, Sweep, SweepError, SweepMeta};
+use super::{CountMatrix, CouplerAgreement, Sweep, SweepError, SweepMeta};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use flate2::read::GzDecoder;
 use serde_json::{json, Map, Value};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 /// `format` field of every native sweep file.
@@ -21,22 +20,6 @@ pub const FORMAT: &str = "qasa-sweep";
 pub const VERSION: u64 = 1;
 /// Matrices with more cells than this are packed as base64.
 const PACK_ABOVE_CELLS: usize = 4096;
-
-/// Reads the whole file, transparently gunzipping.
-pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, SweepError> {
-    let io = |source| SweepError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let raw = std::fs::read(path).map_err(io)?;
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len() * 4);
-        GzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(io)?;
-        Ok(out)
-    } else {
-        Ok(raw)
-    }
-}
 
 /// Parses and validates a native sweep from its (decompressed) bytes; `path` is for messages.
 pub fn from_slice(bytes: &[u8], path: &Path) -> Result<Sweep, SweepError> {
@@ -93,7 +76,7 @@ pub fn from_value(doc: Value, path: &Path) -> Result<Sweep, SweepError> {
                 .map_err(|(p, r)| schema_err(&p, r))?;
             let reads = decode_matrix(p.get("reads"), "/pairs/reads", n_h, n_c)
                 .map_err(|(p, r)| schema_err(&p, r))?;
-            Some(PairCounts {
+            Some(CouplerAgreement {
                 couplers,
                 agree,
                 reads,
@@ -115,7 +98,10 @@ pub fn from_value(doc: Value, path: &Path) -> Result<Sweep, SweepError> {
         blocks,
         pairs,
     };
-    super::check::check(&sweep).map_err(|r| SweepError::invalid(path, r))?;
+    super::check::check(&sweep).map_err(|source| SweepError::Check {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(sweep)
 }
 
@@ -337,8 +323,10 @@ pub fn write(sweep: &Sweep, path: &Path) -> Result<(), SweepError> {
 /// Writes a sweep into `w`; `path` is the destination's name (gzip when it ends in `.gz`; named in
 /// errors).
 pub fn write_to(sweep: &Sweep, path: &Path, w: impl Write) -> Result<(), SweepError> {
-    super::check::check(sweep)
-        .map_err(|r| SweepError::invalid(path, format!("refusing to write: {r}")))?;
+    super::check::check(sweep).map_err(|source| SweepError::Refused {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let io = io_error(path);
     let mut buf = std::io::BufWriter::new(w);
     let doc = to_value(sweep);

@@ -151,17 +151,20 @@ pub struct WorkingGraph {
 pub enum TopologyError {
     #[error("bad topology spec {spec:?}: {reason}")]
     BadSpec { spec: String, reason: String },
-    #[error("{path}: {reason}")]
-    BadSolverRecord { path: String, reason: String },
-    /// A problem with a solver record given as a value (no file); `from_solver_file` adds the path.
+    /// A problem in a solver record file: the file, and what is wrong in it.
+    #[error("{}: {source}", path.display())]
+    SolverFile {
+        path: std::path::PathBuf,
+        #[source]
+        source: Box<TopologyError>,
+    },
+    /// The graph of a solver record is not valid for its topology (the message names the entry).
     #[error("{reason}")]
     InvalidRecord { reason: String },
-    #[error("{path}: cannot read solver file: {source}; check the path")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The solver file or record could not be read (unreadable, truncated gzip, not JSON, a field of the
+    /// wrong type, no name).
+    #[error(transparent)]
+    Record(#[from] crate::sapi::solver::SolverError),
 }
 
 impl Topology {

@@ -1,19 +1,19 @@
 //! Working graph of a solver from its SAPI record (docs/topology.md §0 "Working graph", §8).
 //!
-//! A record holds `properties.qubits` (working qubit ids), `properties.couplers` (`[u, v]` pairs) and
-//! `properties.topology` (`{"type": "pegasus", "shape": [16]}`); Ocean builds the same graph with
-//! `pegasus_graph(16, node_list=qubits, edge_list=couplers)`. A file may be plain JSON or gzip (detected by
-//! the magic bytes 1f 8b), and may hold a bare record or a list of records (the first one, or the one whose
-//! `id` is the requested name). Every qubit must be a node of the perfect graph and every coupler an edge
-//! between two working qubits; anything else is an error naming the offending entry.
+//! A record ([`SolverRecord`], v2 `id` or v3 `identity.name`) holds `properties.qubits` (working qubit ids),
+//! `properties.couplers` (`[u, v]` pairs) and `properties.topology` (`{"type": "pegasus", "shape": [16]}`);
+//! Ocean builds the same graph with `pegasus_graph(16, node_list=qubits, edge_list=couplers)`. A file may be
+//! plain JSON or gzip ([`crate::gzip`]), and may hold a bare record or a list of records (the first one, or
+//! the one whose name is the requested one). Every qubit must be a node of the perfect graph and every
+//! coupler an edge between two working qubits; anything else is an error naming the offending entry.
 
 use std::collections::HashSet;
-use std::io::Read;
 use std::path::Path;
 
 use serde_json::Value;
 
 use super::{EdgeClass, QubitId, Topology, TopologyError, WorkingGraph};
+use crate::sapi::solver::{SolverRecord, SolverTopology};
 
 fn invalid(reason: impl Into<String>) -> TopologyError {
     TopologyError::InvalidRecord {
@@ -37,72 +37,41 @@ impl WorkingGraph {
         Self::from_solver_file_named(path, None)
     }
 
-    /// As [`WorkingGraph::from_solver_file`]; from a list, take the record whose `id` (or `name`) is `name`.
+    /// As [`WorkingGraph::from_solver_file`]; from a list, take the record named `name` (v3
+    /// `identity.name` or v2 `id`).
     pub fn from_solver_file_named(path: &Path, name: Option<&str>) -> Result<Self, TopologyError> {
-        let shown = path.display().to_string();
-        let with_path = |e: TopologyError| match e {
-            TopologyError::InvalidRecord { reason } => TopologyError::BadSolverRecord {
-                path: shown.clone(),
-                reason,
-            },
-            other => other,
+        let in_file = |e: TopologyError| TopologyError::SolverFile {
+            path: path.to_path_buf(),
+            source: Box::new(e),
         };
-        let bytes = std::fs::read(path).map_err(|source| TopologyError::Io {
-            path: shown.clone(),
-            source,
-        })?;
-        let text = if bytes.starts_with(&[0x1f, 0x8b]) {
-            let mut out = Vec::new();
-            flate2::read::MultiGzDecoder::new(bytes.as_slice())
-                .read_to_end(&mut out)
-                .map_err(|e| with_path(invalid(format!("cannot decompress gzip data: {e}"))))?;
-            out
-        } else {
-            bytes
-        };
-        let value: Value = serde_json::from_slice(&text).map_err(|e| {
-            with_path(invalid(format!(
-                "not valid JSON ({e}); expected a SAPI solver record"
-            )))
-        })?;
-        let record = select_record(&value, name).map_err(with_path)?;
-        Self::from_solver_record(record).map_err(with_path)
+        let value = crate::sapi::solver::read_json(path)?;
+        let record = select_record(value, name).map_err(in_file)?;
+        let record = SolverRecord::from_value(record).map_err(|e| in_file(e.into()))?;
+        Self::from_solver_record(&record).map_err(in_file)
     }
 
-    /// From one solver record (a JSON object with `properties`).
-    pub fn from_solver_record(record: &Value) -> Result<Self, TopologyError> {
-        let Some(obj) = record.as_object() else {
-            return Err(invalid(
-                "solver record is not a JSON object; is this a SAPI solver record?",
-            ));
+    /// From one solver record: checks its graph against its topology.
+    pub fn from_solver_record(record: &SolverRecord) -> Result<Self, TopologyError> {
+        let props = &record.properties;
+        let missing = |field: &str| {
+            invalid(format!(
+                "solver record has no properties.{field}; is this a SAPI solver record?"
+            ))
         };
-        let solver_name = obj
-            .get("id")
-            .or_else(|| obj.get("name"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        let props = obj
-            .get("properties")
-            .and_then(Value::as_object)
-            .ok_or_else(|| {
-                invalid("solver record has no properties object; is this a SAPI solver record?")
-            })?;
-        let qubits_value = props.get("qubits").ok_or_else(|| {
-            invalid("solver record has no properties.qubits; is this a SAPI solver record?")
-        })?;
-        let couplers_value = props.get("couplers").ok_or_else(|| {
-            invalid("solver record has no properties.couplers; is this a SAPI solver record?")
-        })?;
-        let topology = parse_topology(props.get("topology"))?;
-
-        let qubits = parse_qubits(qubits_value, &topology)?;
+        let qubits = props.qubits.as_deref().ok_or_else(|| missing("qubits"))?;
+        let couplers = props
+            .couplers
+            .as_deref()
+            .ok_or_else(|| missing("couplers"))?;
+        let topology = parse_topology(props.topology.as_ref())?;
+        let qubits = check_qubits(qubits, &topology)?;
         let working: HashSet<QubitId> = qubits.iter().copied().collect();
-        let couplers = parse_couplers(couplers_value, &topology, &working)?;
+        let couplers = check_couplers(couplers, &topology, &working)?;
         Ok(WorkingGraph {
             topology,
             qubits,
             couplers,
-            solver_name,
+            solver_name: Some(record.name.clone()),
         })
     }
 
@@ -147,86 +116,51 @@ impl WorkingGraph {
 }
 
 /// The record itself, or from a list the first one / the one named `name`.
-fn select_record<'a>(value: &'a Value, name: Option<&str>) -> Result<&'a Value, TopologyError> {
-    let id_of = |r: &Value| {
-        r.get("id")
-            .or_else(|| r.get("name"))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
+fn select_record(value: Value, name: Option<&str>) -> Result<Value, TopologyError> {
     match (value, name) {
-        (Value::Array(list), None) => list.first().ok_or_else(|| {
+        (Value::Array(list), None) => list.into_iter().next().ok_or_else(|| {
             invalid("the solver list is empty; expected at least one solver record")
         }),
-        (Value::Array(list), Some(want)) => list
-            .iter()
-            .find(|r| id_of(r).as_deref() == Some(want))
-            .ok_or_else(|| {
-                let ids: Vec<String> = list.iter().filter_map(id_of).collect();
-                invalid(format!(
+        (Value::Array(list), Some(want)) => {
+            let names: Vec<String> = list
+                .iter()
+                .filter_map(|r| SolverRecord::name_of(r).map(str::to_string))
+                .collect();
+            match list
+                .into_iter()
+                .find(|r| SolverRecord::name_of(r) == Some(want))
+            {
+                Some(r) => Ok(r),
+                None if names.is_empty() => Err(invalid(format!(
+                    "no solver named {want:?} in the list; none of its records has an identity.name or id"
+                ))),
+                None => Err(invalid(format!(
                     "no solver named {want:?} in the list; it holds {}",
-                    ids.join(", ")
-                ))
-            }),
-        (record, Some(want)) => match id_of(record) {
-            Some(id) if id != want => {
-                invalid_result(format!("the record is solver {id:?}, not {want:?}"))
+                    names.join(", ")
+                ))),
             }
+        }
+        (record, Some(want)) => match SolverRecord::name_of(&record) {
+            Some(id) if id != want => Err(invalid(format!(
+                "the record is solver {id:?}, not {want:?}"
+            ))),
             _ => Ok(record),
         },
         (record, None) => Ok(record),
     }
 }
 
-fn invalid_result<T>(reason: String) -> Result<T, TopologyError> {
-    Err(invalid(reason))
-}
-
-fn parse_topology(value: Option<&Value>) -> Result<Topology, TopologyError> {
-    let value = value.ok_or_else(|| {
+fn parse_topology(value: Option<&SolverTopology>) -> Result<Topology, TopologyError> {
+    let t = value.ok_or_else(|| {
         invalid("solver record has no properties.topology (e.g. {\"type\": \"pegasus\", \"shape\": [16]})")
     })?;
-    let kind = value.get("type").and_then(Value::as_str).ok_or_else(|| {
-        invalid(format!(
-            "properties.topology has no string \"type\": {value}"
-        ))
-    })?;
-    let shape = value
-        .get("shape")
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            invalid(format!(
-                "properties.topology has no \"shape\" array: {value}"
-            ))
-        })?
-        .iter()
-        .map(|x| x.as_u64().and_then(|x| u32::try_from(x).ok()))
-        .collect::<Option<Vec<u32>>>()
-        .ok_or_else(|| {
-            invalid(format!(
-                "properties.topology.shape must hold non-negative integers: {value}"
-            ))
-        })?;
-    Topology::from_type_shape(kind, &shape)
+    Topology::from_type_shape(&t.kind, &t.shape)
         .map_err(|e| invalid(format!("properties.topology is not usable: {e}")))
 }
 
-fn as_qubit(value: &Value) -> Option<QubitId> {
-    value.as_u64().and_then(|x| u32::try_from(x).ok())
-}
-
-fn parse_qubits(value: &Value, topology: &Topology) -> Result<Vec<QubitId>, TopologyError> {
-    let list = value
-        .as_array()
-        .ok_or_else(|| invalid("properties.qubits is not an array"))?;
+fn check_qubits(list: &[QubitId], topology: &Topology) -> Result<Vec<QubitId>, TopologyError> {
     let mut seen = HashSet::with_capacity(list.len());
-    let mut qubits = Vec::with_capacity(list.len());
-    for (i, entry) in list.iter().enumerate() {
-        let q = as_qubit(entry).ok_or_else(|| {
-            invalid(format!(
-                "properties.qubits[{i}] = {entry} is not a non-negative integer"
-            ))
-        })?;
+    for (i, &q) in list.iter().enumerate() {
         if q >= topology.num_index_space() {
             return Err(invalid(format!(
                 "qubit {q} (properties.qubits[{i}]) is outside the index space 0..{} of {topology}",
@@ -243,31 +177,18 @@ fn parse_qubits(value: &Value, topology: &Topology) -> Result<Vec<QubitId>, Topo
                 "qubit {q} appears twice in properties.qubits (again at index {i})"
             )));
         }
-        qubits.push(q);
     }
-    Ok(qubits)
+    Ok(list.to_vec())
 }
 
-fn parse_couplers(
-    value: &Value,
+fn check_couplers(
+    list: &[(QubitId, QubitId)],
     topology: &Topology,
     working: &HashSet<QubitId>,
 ) -> Result<Vec<(QubitId, QubitId)>, TopologyError> {
-    let list = value
-        .as_array()
-        .ok_or_else(|| invalid("properties.couplers is not an array"))?;
     let mut seen = HashSet::with_capacity(list.len());
     let mut couplers = Vec::with_capacity(list.len());
-    for (i, entry) in list.iter().enumerate() {
-        let pair = match entry.as_array().map(Vec::as_slice) {
-            Some([a, b]) => as_qubit(a).zip(as_qubit(b)),
-            _ => None,
-        };
-        let (a, b) = pair.ok_or_else(|| {
-            invalid(format!(
-                "properties.couplers[{i}] = {entry} is not a pair of non-negative integers"
-            ))
-        })?;
+    for (i, &(a, b)) in list.iter().enumerate() {
         for q in [a, b] {
             if !working.contains(&q) {
                 return Err(invalid(format!(
@@ -302,6 +223,10 @@ mod tests {
             "topology": {"type": "chimera", "shape": [1, 1, 4]}}})
     }
 
+    fn graph(v: Value) -> Result<WorkingGraph, TopologyError> {
+        WorkingGraph::from_solver_record(&SolverRecord::from_value(v)?)
+    }
+
     #[test]
     fn perfect_graph_has_nothing_missing() {
         let g = WorkingGraph::perfect("zephyr:1,1".parse().unwrap());
@@ -315,7 +240,7 @@ mod tests {
             json!([0, 1, 2, 4, 5, 6, 7]),
             json!([[4, 0], [1, 4], [2, 5]]),
         );
-        let g = WorkingGraph::from_solver_record(&r).unwrap();
+        let g = graph(r).unwrap();
         assert_eq!(g.solver_name.as_deref(), Some("Mock"));
         assert_eq!(g.couplers, vec![(0, 4), (1, 4), (2, 5)]);
         assert_eq!(g.missing_qubits(), vec![3]);
@@ -326,13 +251,27 @@ mod tests {
     }
 
     #[test]
+    fn v3_record_is_named_by_its_identity() {
+        let mut r = record(json!([0, 4]), json!([[0, 4]]));
+        r["identity"] = json!({"name": "Advantage2_system1.5", "version": {"graph_id": "abc"}});
+        r.as_object_mut().unwrap().remove("id");
+        assert_eq!(
+            graph(r.clone()).unwrap().solver_name.as_deref(),
+            Some("Advantage2_system1.5")
+        );
+        let other = json!({"identity": {"name": "Other"}, "properties": {}});
+        let picked = select_record(json!([other, r]), Some("Advantage2_system1.5")).unwrap();
+        assert_eq!(picked["identity"]["name"], "Advantage2_system1.5");
+    }
+
+    #[test]
     fn bad_records_give_clear_errors() {
         let cases = [
             (
                 json!({"id": "X", "properties": {"couplers": []}}),
                 "solver record has no properties.qubits",
             ),
-            (json!([1, 2]), "not a JSON object"),
+            (json!([1, 2]), "must be a JSON object"),
             (
                 record(json!([0, 9]), json!([])),
                 "qubit 9 (properties.qubits[1]) is outside the index space 0..8",
@@ -340,7 +279,7 @@ mod tests {
             (record(json!([0, 0]), json!([])), "qubit 0 appears twice"),
             (
                 record(json!([0, -1]), json!([])),
-                "properties.qubits[1] = -1 is not a non-negative integer",
+                "properties.qubits[1]: invalid value: integer `-1`, expected u32",
             ),
             (
                 record(json!([0, 4]), json!([[0, 5]])),
@@ -350,39 +289,42 @@ mod tests {
                 record(json!([0, 1]), json!([[0, 1]])),
                 "coupler [0, 1] (properties.couplers[0]) is not an edge",
             ),
-            (record(json!([0, 4]), json!([[0]])), "is not a pair"),
+            (
+                record(json!([0, 4]), json!([[0]])),
+                "properties.couplers[0]: invalid length 1",
+            ),
             (
                 record(json!([0, 4]), json!([[0, 4], [4, 0]])),
                 "appears twice in properties.couplers",
             ),
             (
-                json!({"properties": {"qubits": [], "couplers": [], "topology": {"type": "torus", "shape": [2]}}}),
+                json!({"id": "T", "properties": {"qubits": [], "couplers": [], "topology": {"type": "torus", "shape": [2]}}}),
                 "unknown topology type \"torus\"",
             ),
             (
-                json!({"properties": {"qubits": [], "couplers": []}}),
+                json!({"id": "T", "properties": {"qubits": [], "couplers": []}}),
                 "no properties.topology",
             ),
             (
-                json!({"properties": {"qubits": [], "couplers": [], "topology": {"type": "pegasus", "shape": [1]}}}),
+                json!({"id": "T", "properties": {"qubits": [], "couplers": [], "topology": {"type": "pegasus", "shape": [1]}}}),
                 "M must be at least 2",
+            ),
+            (
+                json!({"properties": {"qubits": [], "couplers": []}}),
+                "no identity.name or id",
             ),
         ];
         for (value, want) in cases {
-            let msg = WorkingGraph::from_solver_record(&value)
-                .unwrap_err()
-                .to_string();
+            let msg = graph(value.clone()).unwrap_err().to_string();
             assert!(msg.contains(want), "{value}: {msg}");
         }
     }
 
     #[test]
     fn pegasus_hole_is_rejected() {
-        let r = json!({"properties": {"qubits": [5], "couplers": [],
+        let r = json!({"id": "P", "properties": {"qubits": [5], "couplers": [],
             "topology": {"type": "pegasus", "shape": [16]}}});
-        let msg = WorkingGraph::from_solver_record(&r)
-            .unwrap_err()
-            .to_string();
+        let msg = graph(r).unwrap_err().to_string();
         assert!(
             msg.contains("qubit 5 (properties.qubits[0]) is not a fabricated qubit of pegasus:16"),
             "{msg}"
@@ -395,14 +337,17 @@ mod tests {
         let mut b = record(json!([0, 4]), json!([[0, 4]]));
         b["id"] = json!("Other");
         let list = json!([a, b]);
-        assert_eq!(select_record(&list, None).unwrap()["id"], "Mock");
-        assert_eq!(select_record(&list, Some("Other")).unwrap()["id"], "Other");
-        let msg = select_record(&list, Some("Nope")).unwrap_err().to_string();
+        assert_eq!(select_record(list.clone(), None).unwrap()["id"], "Mock");
+        assert_eq!(
+            select_record(list.clone(), Some("Other")).unwrap()["id"],
+            "Other"
+        );
+        let msg = select_record(list, Some("Nope")).unwrap_err().to_string();
         assert!(
             msg.contains("no solver named \"Nope\"") && msg.contains("Mock, Other"),
             "{msg}"
         );
-        assert!(select_record(&json!([]), None).is_err());
-        assert!(select_record(&a, Some("Other")).is_err());
+        assert!(select_record(json!([]), None).is_err());
+        assert!(select_record(a, Some("Other")).is_err());
     }
 }

@@ -267,7 +267,10 @@ fn check_invariants(env: &Env, plan: &Plan, out: &Path, record_qubits: &[u32]) -
 }
 
 fn qubit_order(spec: &str) -> Vec<u32> {
-    qasa::server::synthetic_record(spec).expect("spec").qubits
+    qasa::server::synthetic_record(spec)
+        .expect("spec")
+        .qubits()
+        .to_vec()
 }
 
 #[test]
@@ -488,7 +491,7 @@ fn full_advantage_record_end_to_end() {
     let out = env.path("adv.sweep.json.gz");
     ok(env.collect(&p, &out, &["--in-flight", "3"]));
     let defs = qasa::server::SolverDefinition::from_file(&rec).unwrap();
-    let sweep = check_invariants(&env, &plan, &out, &defs[0].qubits);
+    let sweep = check_invariants(&env, &plan, &out, defs[0].qubits());
     assert_eq!(sweep.qubits.len(), 5627);
     assert_eq!(sweep.meta.solver.as_deref(), Some("Advantage_system4.1"));
 }
@@ -897,9 +900,9 @@ fn designed_plans_are_sealed_and_run_as_designed() {
     use qasa::collect::{run_virtual, PlanSpec, SolverLimits, Target, VirtualOptions};
     let def = qasa::server::synthetic_record(SMALL).unwrap();
     let graph = qasa::topology::WorkingGraph::perfect(SMALL.parse().unwrap());
-    let limits = SolverLimits::from_record(&def.full);
+    let limits = SolverLimits::from_record(&def.record);
     let target = Target {
-        solver: def.name.clone(),
+        solver: def.name().to_string(),
         graph_id: None,
         source: qasa::collect::SolverSource::Topology,
         graph: &graph,

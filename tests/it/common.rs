@@ -18,3 +18,13 @@ pub fn shared_data() -> PathBuf {
         ),
     }
 }
+
+/// The 8-qubit mock solver of the SAPI transcript (`sapi/mock-solver-Mock8Q.json`, docs/sapi-protocol.md
+/// §4.5): one Chimera cell, qubit 6 missing; its qubit and coupler lists are the fixture every SAPI and
+/// server test uses.
+pub fn mock8q() -> qasa::sapi::SolverRecord {
+    let path = shared_data().join("sapi/mock-solver-Mock8Q.json");
+    qasa::sapi::SolverRecord::read_file(&path)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .remove(0)
+}

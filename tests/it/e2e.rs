@@ -135,7 +135,7 @@ fn params(num_reads: u32) -> Map<String, Value> {
 
 /// h = `value` on every working qubit.
 fn uniform_h(s: &SolverRecord, value: f64) -> BTreeMap<u32, f64> {
-    s.qubits.iter().map(|&q| (q, value)).collect()
+    s.qubits().iter().map(|&q| (q, value)).collect()
 }
 
 fn no_j() -> BTreeMap<(u32, u32), f64> {
@@ -200,14 +200,14 @@ fn happy_path_counts_agree_with_the_decoded_answer() {
     let s = c.get_solver(&name).expect("get solver");
     assert_eq!(s, listed[0]);
     assert!(
-        s.qubits.len() > 2000 && s.qubits.len() < 2048,
+        s.qubits().len() > 2000 && s.qubits().len() < 2048,
         "broken qubits"
     );
 
     let h = uniform_h(&s, 1.0);
     let j = no_j();
     let p = params(200);
-    let pair_couplers: Vec<(u32, u32)> = s.couplers.iter().step_by(97).copied().take(8).collect();
+    let pair_couplers: Vec<(u32, u32)> = s.couplers().iter().step_by(97).copied().take(8).collect();
     let job = IsingJob {
         solver: &s,
         h: &h,
@@ -224,7 +224,7 @@ fn happy_path_counts_agree_with_the_decoded_answer() {
     let st = c.get_problem(&id).expect("problem");
     assert_eq!(st.state, ProblemState::Completed);
     assert_eq!(st.label.as_deref(), Some("e2e-happy"));
-    assert_eq!(a.active_variables, s.qubits, "h on every working qubit");
+    assert_eq!(a.active_variables, s.qubits(), "h on every working qubit");
     assert_eq!(counts.qubits, a.active_variables);
     assert_eq!(a.total_reads(), 200);
     assert_eq!(counts.reads, 200);
@@ -266,7 +266,7 @@ fn happy_path_counts_agree_with_the_decoded_answer() {
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["id"], id.as_str());
     assert_eq!(lines[0]["num_reads"], 200);
-    assert_eq!(lines[0]["active_qubits"], s.qubits.len());
+    assert_eq!(lines[0]["active_qubits"], s.qubits().len());
     let stats = env.server.stats();
     assert_eq!((stats.problems_accepted, stats.problems_completed), (1, 1));
     assert_eq!(stats.injected_failures + stats.dropped_replies, 0);
@@ -279,7 +279,7 @@ fn field_signs_decide_the_spins_in_raw_mode() {
     let s = c.get_solver(&env.solver_name()).expect("solver");
     // Alternating signs: h = +1 → mostly s = -1, h = -1 → mostly s = +1.
     let h: BTreeMap<u32, f64> = s
-        .qubits
+        .qubits()
         .iter()
         .map(|&q| (q, if q % 2 == 0 { 1.0 } else { -1.0 }))
         .collect();

@@ -11,15 +11,15 @@ use qasa::sapi::client::{list_regions, resolve_endpoint};
 use qasa::sapi::config::{resolve, ConfigEnv, ConfigOverrides};
 use qasa::sapi::qp::{decode_answer, decode_ising, encode_answer, encode_ising};
 use qasa::sapi::{
-    count_answer, ClientOptions, ErrorKind, RetryPolicy, SapiClient, SapiConfig, SolverRecord,
-    Token,
+    count_answer, ClientOptions, ErrorKind, RetryEvent, RetryObserver, RetryPolicy, SapiClient,
+    SapiConfig, SolverRecord, Token,
 };
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 // ---------------------------------------------------------------------------------------------------
@@ -88,8 +88,8 @@ fn qp_problem_encoding_matches_official_encoder_byte_for_byte() {
         let (h, j): (BTreeMap<u32, f64>, BTreeMap<(u32, u32), f64>) = if c.get("formula").is_some()
         {
             (
-                s.qubits.iter().map(|&q| (q, formula_h(q))).collect(),
-                s.couplers
+                s.qubits().iter().map(|&q| (q, formula_h(q))).collect(),
+                s.couplers()
                     .iter()
                     .map(|&(a, b)| ((a, b), formula_j(a, b)))
                     .collect(),
@@ -110,7 +110,7 @@ fn qp_problem_encoding_matches_official_encoder_byte_for_byte() {
                     .collect(),
             )
         };
-        let qp = encode_ising(&s.qubits, &s.couplers, &h, &j).unwrap();
+        let qp = encode_ising(s.qubits(), s.couplers(), &h, &j).unwrap();
         if let Some(lin) = c.get("lin") {
             assert_eq!(qp.lin_b64(), lin.as_str().unwrap(), "{name}: lin");
             assert_eq!(qp.quad_b64(), c["quad"].as_str().unwrap(), "{name}: quad");
@@ -137,7 +137,7 @@ fn qp_problem_encoding_matches_official_encoder_byte_for_byte() {
             );
         }
         // server direction: decoding gives back the active biases and undirected couplings
-        let back = decode_ising(&s.qubits, &s.couplers, &qp.lin_b64(), &qp.quad_b64()).unwrap();
+        let back = decode_ising(s.qubits(), s.couplers(), &qp.lin_b64(), &qp.quad_b64()).unwrap();
         for (q, b) in &h {
             assert_eq!(
                 back.h.get(q).map(|x| x.to_bits()),
@@ -482,6 +482,50 @@ fn client(base: &str, opts: ClientOptions) -> SapiClient {
     .unwrap()
 }
 
+/// One replayed scenario: its exchanges, a server answering them in order, and a client pointed at it.
+struct Session {
+    ex: Vec<Exchange>,
+    rp: Replay,
+    client: SapiClient,
+}
+
+/// Replays the whole scenario whose name starts with `prefix` (e.g. `S01_`).
+fn replay(prefix: &str) -> Session {
+    session(scenario(prefix), test_opts(), "test")
+}
+
+/// Replays a scenario from its problem POST on (the solver comes from [`mock_solver`]).
+fn replay_post(prefix: &str, opts: ClientOptions) -> Session {
+    let ex = scenario(prefix)
+        .into_iter()
+        .skip_while(|e| e.method != "POST")
+        .collect();
+    session(ex, opts, "test")
+}
+
+/// Serves `ex` in order to a client with `opts` and `token`.
+fn session(ex: Vec<Exchange>, opts: ClientOptions, token: &str) -> Session {
+    let rp = Replay::start(ex.clone());
+    let client = SapiClient::new(
+        &format!("{}/sapi/v2/", rp.base),
+        Token::new(token).unwrap(),
+        opts,
+    )
+    .unwrap();
+    Session { ex, rp, client }
+}
+
+impl Session {
+    /// Stops the server and checks every request against the official client's; returns what was seen.
+    fn finish(self) -> Vec<Seen> {
+        let seen = self.rp.finish();
+        for (a, b) in seen.iter().zip(&self.ex) {
+            assert_same_request(a, b);
+        }
+        seen
+    }
+}
+
 /// Our request matches the official client's: method, path+query, Accept, X-Auth-Token, Content-Encoding,
 /// (absent) Content-Type, inflated body; and our User-Agent is qasa's.
 fn assert_same_request(seen: &Seen, ex: &Exchange) {
@@ -547,8 +591,8 @@ fn recorded_job(
     let body: Value = serde_json::from_str(ex.req_body.as_ref().unwrap()).unwrap();
     let job = &body[0];
     let p = decode_ising(
-        &s.qubits,
-        &s.couplers,
+        s.qubits(),
+        s.couplers(),
         job["data"]["lin"].as_str().unwrap(),
         job["data"]["quad"].as_str().unwrap(),
     )
@@ -561,7 +605,8 @@ fn recorded_job(
     )
 }
 
-/// Replays the exchanges of a scenario from its POST on; returns the submit+wait result and the requests.
+/// Replays a scenario from its POST on with the recorded job; returns the submit+wait result, the requests
+/// (each checked against the official client's) and the exchanges.
 fn run_submit(
     prefix: &str,
     opts: ClientOptions,
@@ -570,38 +615,28 @@ fn run_submit(
     Vec<Seen>,
     Vec<Exchange>,
 ) {
-    let ex: Vec<Exchange> = scenario(prefix)
-        .into_iter()
-        .skip_while(|e| e.method != "POST")
-        .collect();
+    let r = replay_post(prefix, opts);
     let s = mock_solver();
-    let (h, j, params, label) = recorded_job(&ex[0], &s);
-    let rp = Replay::start(ex.clone());
-    let c = client(&rp.base, opts);
-    let r = c
+    let (h, j, params, label) = recorded_job(&r.ex[0], &s);
+    let c = &r.client;
+    let result = c
         .submit_ising(&s, &h, &j, &params, Some(&label))
         .and_then(|st| c.wait(st, Some(Duration::from_secs(20))));
-    (r, rp.finish(), ex)
+    let ex = r.ex.clone();
+    (result, r.finish(), ex)
 }
 
 #[test]
 fn replay_s01_get_solver() {
-    let ex = scenario("S01_");
-    let rp = Replay::start(ex.clone());
-    let s = client(&rp.base, test_opts())
-        .get_solver("Mock8Q_system1.1")
-        .unwrap();
-    let seen = rp.finish();
-    assert_eq!(seen.len(), 2);
-    for (a, b) in seen.iter().zip(&ex) {
-        assert_same_request(a, b);
-    }
+    let r = replay("S01_");
+    let s = r.client.get_solver("Mock8Q_system1.1").unwrap();
+    assert_eq!(r.finish().len(), 2);
     assert_eq!(
-        (s.name.as_str(), s.graph_id.as_deref(), s.num_qubits),
+        (s.name.as_str(), s.graph_id.as_deref(), s.num_qubits()),
         ("Mock8Q_system1.1", Some("0a1b2c3d4e"), Some(8))
     );
     assert!(s.is_online());
-    assert_eq!(s.qubits, vec![0, 1, 2, 3, 4, 5, 7]);
+    assert_eq!(s.qubits(), vec![0, 1, 2, 3, 4, 5, 7]);
     assert_eq!(s.avg_load, Some(0.12));
 }
 
@@ -613,17 +648,14 @@ fn gzip_responses_are_decoded() {
         .get_solver("Mock8Q_system1.1")
         .unwrap();
     rp.finish();
-    assert_eq!(s.qubits.len(), 7);
+    assert_eq!(s.qubits().len(), 7);
 }
 
 #[test]
 fn replay_s02_sample_ising_long_polling() {
-    let (r, seen, ex) = run_submit("S02_", test_opts());
+    let (r, seen, _) = run_submit("S02_", test_opts());
     let st = r.unwrap();
     assert_eq!(seen.len(), 4);
-    for (a, b) in seen.iter().zip(&ex) {
-        assert_same_request(a, b);
-    }
     let c = count_answer(st.answer.as_ref().unwrap(), Some(&[(0, 4)])).unwrap();
     // samples [[1,1] x9, [-1,-1] x1]
     assert_eq!(
@@ -644,35 +676,24 @@ fn replay_s04_uncompressed_backoff_polling() {
     let (r, seen, ex) = run_submit("S04_", opts);
     r.unwrap();
     assert_eq!(seen.len(), ex.len());
-    for (a, b) in seen.iter().zip(&ex) {
-        assert_same_request(a, b);
-    }
 }
 
 #[test]
 fn replay_s05_cancel() {
-    let ex: Vec<Exchange> = scenario("S05_")
-        .into_iter()
-        .skip_while(|e| e.method != "POST")
-        .collect();
+    let r = replay_post("S05_", test_opts());
     let s = mock_solver();
-    let (h, j, params, label) = recorded_job(&ex[0], &s);
-    let rp = Replay::start(ex.clone());
-    let c = client(&rp.base, test_opts());
+    let (h, j, params, label) = recorded_job(&r.ex[0], &s);
+    let c = &r.client;
     let st = c.submit_ising(&s, &h, &j, &params, Some(&label)).unwrap();
     c.cancel(&[&st.id]).unwrap();
     let e = c.wait(st, None).unwrap_err();
-    let seen = rp.finish();
     assert_eq!(e.kind, ErrorKind::ProblemCancelled);
-    assert_eq!(seen.len(), 3);
-    for (a, b) in seen.iter().zip(&ex) {
-        assert_same_request(a, b);
-    }
+    assert_eq!(r.finish().len(), 3);
 }
 
 #[test]
 fn replay_s06_failed_carries_error_message() {
-    let (r, seen, ex) = run_submit("S06_", test_opts());
+    let (r, _, ex) = run_submit("S06_", test_opts());
     let e = r.unwrap_err();
     assert_eq!(e.kind, ErrorKind::ProblemFailed);
     let want = ex.last().unwrap().resp_body[0]["error_message"]
@@ -681,9 +702,6 @@ fn replay_s06_failed_carries_error_message() {
         .to_string();
     assert_eq!(e.error_msg.as_deref(), Some(want.as_str()));
     assert!(e.problem_id.is_some());
-    for (a, b) in seen.iter().zip(&ex) {
-        assert_same_request(a, b);
-    }
 }
 
 #[test]
@@ -696,7 +714,7 @@ fn replay_s07_item_error_rejected() {
         e.error_msg.as_deref(),
         ex[0].resp_body[0]["error_msg"].as_str()
     );
-    assert_same_request(&seen[0], &ex[0]);
+    assert_eq!(seen.len(), 1);
 }
 
 #[test]
@@ -705,9 +723,6 @@ fn replay_s08_poll_429_retried_and_s20_poll_500_retried() {
         let (r, seen, ex) = run_submit(prefix, test_opts());
         r.unwrap();
         assert_eq!(seen.len(), ex.len(), "{prefix}");
-        for (a, b) in seen.iter().zip(&ex) {
-            assert_same_request(a, b);
-        }
     }
 }
 
@@ -752,21 +767,17 @@ fn replay_s09_to_s13_auth_and_media_types() {
     ];
     for (prefix, kind, msg) in cases {
         let ex = scenario(prefix);
-        let rp = Replay::start(ex.clone());
-        let token = ex[0].req_headers["X-Auth-Token"].as_str().unwrap();
-        let c = SapiClient::new(
-            &format!("{}/sapi/v2/", rp.base),
-            Token::new(token).unwrap(),
-            test_opts(),
-        )
-        .unwrap();
-        let r = c.get_solver("Mock8Q_system1.1");
-        let seen = rp.finish();
-        assert_same_request(&seen[0], &ex[0]);
+        let token = ex[0].req_headers["X-Auth-Token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = session(ex, test_opts(), &token);
+        let result = r.client.get_solver("Mock8Q_system1.1");
+        let seen = r.finish();
         match kind {
-            None => assert!(r.unwrap().is_online(), "{prefix}"),
+            None => assert!(result.unwrap().is_online(), "{prefix}"),
             Some(k) => {
-                let e = r.unwrap_err();
+                let e = result.unwrap_err();
                 assert_eq!(e.kind, k, "{prefix}");
                 assert!(e.message.contains(msg), "{prefix}: {e}");
                 assert_eq!(seen.len(), 1, "{prefix}: no retry");
@@ -777,13 +788,9 @@ fn replay_s09_to_s13_auth_and_media_types() {
 
 #[test]
 fn replay_s15_list_solvers() {
-    let ex = scenario("S15_");
-    let rp = Replay::start(ex.clone());
-    let list = client(&rp.base, test_opts()).list_solvers().unwrap();
-    let seen = rp.finish();
-    for (a, b) in seen.iter().zip(&ex) {
-        assert_same_request(a, b);
-    }
+    let r = replay("S15_");
+    let list = r.client.list_solvers().unwrap();
+    assert_eq!(r.finish().len(), 2);
     assert!(!list.is_empty());
     assert!(list.iter().all(|s| s.status.is_some()));
 }
@@ -840,8 +847,8 @@ fn replay_s23_low_level_resources() {
     let answer = find("GET", "/answer");
     let list = find("GET", "max_results=2");
     let del = find("DELETE", "/problems/b3");
-    let rp = Replay::start(vec![answer.clone(), list.clone(), del.clone()]);
-    let c = client(&rp.base, test_opts());
+    let r = session(vec![answer, list, del], test_opts(), "test");
+    let c = &r.client;
     let id = "b32652b1-6ef8-5785-8840-2bd8cbdf15cf";
     let a = c.get_answer(id).unwrap();
     assert!(decode_answer(&a).is_ok());
@@ -852,21 +859,14 @@ fn replay_s23_low_level_resources() {
         (ErrorKind::Rejected, Some(409), Some(id))
     );
     assert_eq!(e.error_msg.as_deref(), Some("Problem has been finished."));
-    let seen = rp.finish();
-    for (a, b) in seen.iter().zip([&answer, &list, &del]) {
-        assert_same_request(a, b);
-    }
+    assert_eq!(r.finish().len(), 3);
 }
 
 #[test]
 fn inline_answer_needs_no_further_request() {
     // S03's POST response is COMPLETED with the answer inline.
-    let ex: Vec<Exchange> = scenario("S03_")
-        .into_iter()
-        .skip_while(|e| e.method != "POST")
-        .collect();
-    let rp = Replay::start(ex.clone());
-    let c = client(&rp.base, test_opts());
+    let r = replay_post("S03_", test_opts());
+    let c = &r.client;
     let s = mock_solver();
     let st = c
         .submit_ising(
@@ -879,7 +879,8 @@ fn inline_answer_needs_no_further_request() {
         .unwrap();
     let done = c.wait(st, None).unwrap();
     assert!(done.answer.is_some());
-    assert_eq!(rp.finish().len(), 1);
+    // Not the recorded job (so no request comparison): the point is that one POST was all.
+    assert_eq!(r.rp.finish().len(), 1);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -888,16 +889,10 @@ fn inline_answer_needs_no_further_request() {
 #[test]
 fn token_never_in_errors_or_debug() {
     let secret = "DEV-0123456789abcdefSECRET";
-    let ex = scenario("S09_");
-    let rp = Replay::start(ex);
-    let c = SapiClient::new(
-        &format!("{}/sapi/v2/", rp.base),
-        Token::new(secret).unwrap(),
-        test_opts(),
-    )
-    .unwrap();
-    let e = c.get_solver("Mock8Q_system1.1").unwrap_err();
-    let seen = rp.finish();
+    let r = session(scenario("S09_"), test_opts(), secret);
+    let e = r.client.get_solver("Mock8Q_system1.1").unwrap_err();
+    let c = r.client.clone();
+    let seen = r.rp.finish();
     assert_eq!(seen[0].header("X-Auth-Token"), Some(secret));
     assert_eq!(e.kind, ErrorKind::Auth);
     for s in [e.to_string(), format!("{e:?}"), format!("{c:?}")] {
@@ -976,18 +971,121 @@ fn post_dropped_after_send_is_uncertain_and_not_retried() {
     assert_eq!(h.join().unwrap(), 1, "the POST must not be repeated");
 }
 
-#[test]
-fn get_connection_refused_retries_then_transport_error() {
-    // Bind and drop to get a port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+/// A port nobody listens on (bound, then released).
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
-    let c = client(&format!("http://127.0.0.1:{port}"), test_opts());
+        .port()
+}
+
+#[test]
+fn connection_refused_fails_at_once_with_the_cause() {
+    let port = closed_port();
+    let events = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = events.clone();
+    let opts = ClientOptions {
+        retry: RetryPolicy {
+            max_retries: 6,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(60),
+        },
+        on_retry: Some(RetryObserver(Arc::new(move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }))),
+        ..test_opts()
+    };
+    let c = client(&format!("http://127.0.0.1:{port}"), opts);
+    let t0 = std::time::Instant::now();
     let e = c.get_solver("x").unwrap_err();
+    assert!(t0.elapsed() < Duration::from_millis(400), "no retry wait");
+    assert_eq!(events.load(std::sync::atomic::Ordering::SeqCst), 0);
     assert_eq!(e.kind, ErrorKind::Transport);
     assert!(e.url.as_deref().unwrap().contains("solvers/remote/x"));
+    assert!(
+        e.message.starts_with(&format!(
+            "connection refused: no server is listening at 127.0.0.1:{port}"
+        )),
+        "{e}"
+    );
+    // reqwest's chain is kept as the source, down to the OS error.
+    let mut chain = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&e);
+    while let Some(c) = cur {
+        chain.push(c.to_string());
+        cur = c.source();
+    }
+    assert!(chain.len() >= 2, "{chain:?}");
+    assert!(
+        chain.iter().any(|c| c.to_lowercase().contains("refused")),
+        "{chain:?}"
+    );
+}
+
+#[test]
+fn every_retry_is_reported_with_its_cause() {
+    // S08: the first poll is answered 429 with Retry-After; the client retries it.
+    type Event = (u32, u32, String, String, ErrorKind, Option<u16>);
+    let events: Arc<Mutex<Vec<Event>>> = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let opts = ClientOptions {
+        on_retry: Some(RetryObserver(Arc::new(move |e: &RetryEvent<'_>| {
+            sink.lock().unwrap().push((
+                e.retry,
+                e.max_retries,
+                e.method.to_string(),
+                e.url.to_string(),
+                e.error.kind,
+                e.error.status,
+            ));
+        }))),
+        ..test_opts()
+    };
+    let (r, seen, ex) = run_submit("S08_", opts);
+    r.unwrap();
+    let events = events.lock().unwrap().clone();
+    let refused = ex.iter().filter(|e| e.status == 429).count();
+    assert_eq!(seen.len(), ex.len());
+    assert_eq!(events.len(), refused, "one event per 429: {events:?}");
+    assert!(!events.is_empty());
+    for (i, (retry, max, method, url, kind, status)) in events.iter().enumerate() {
+        assert_eq!((*retry, *max), (i as u32 + 1, 3));
+        assert_eq!(method, "GET");
+        assert!(url.contains("/sapi/v2/problems/?id="), "{url}");
+        assert_eq!((*kind, *status), (ErrorKind::RateLimited, Some(429)));
+    }
+}
+
+#[test]
+fn the_deadline_bounds_everything() {
+    // A server that accepts and never answers: the request timeout (10 s) is cut to the deadline.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let h = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        listener.set_nonblocking(true).unwrap();
+        let t0 = std::time::Instant::now();
+        while t0.elapsed() < Duration::from_secs(2) {
+            if let Ok((sock, _)) = listener.accept() {
+                held.push(sock);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        held.len()
+    });
+    let opts = ClientOptions {
+        deadline: Some(std::time::Instant::now() + Duration::from_millis(600)),
+        ..test_opts()
+    };
+    let c = client(&format!("http://{addr}"), opts);
+    let t0 = std::time::Instant::now();
+    let e = c.list_solvers().unwrap_err();
+    let took = t0.elapsed();
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+    assert_eq!(e.kind, ErrorKind::TimeLimit, "{e}");
+    assert!(e.message.contains("time limit ran out"), "{e}");
+    assert!(h.join().unwrap() >= 1);
 }
 
 #[test]
@@ -1220,6 +1318,186 @@ fn cli_solvers_errors() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// `qasa solvers` against a local qasa server: (stdout, stderr, exit code, seconds taken).
+fn solvers_cli(home: &std::path::Path, args: &[&str]) -> (String, String, Option<i32>, f64) {
+    let t0 = std::time::Instant::now();
+    let out = qasa_cmd(home)
+        .arg("solvers")
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.code(),
+        t0.elapsed().as_secs_f64(),
+    )
+}
+
+fn mock_server(faults: qasa::server::FaultConfig) -> qasa::server::ServerHandle {
+    qasa::server::Server::start(qasa::server::ServerConfig {
+        solvers: vec![qasa::server::SolverSource::File(
+            shared_data().join("sapi/mock-solver-Mock8Q.json"),
+        )],
+        faults,
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn cli_no_token_says_how_to_give_one_and_how_to_try_offline() {
+    let home = tempfile::tempdir().unwrap();
+    let (out, err, code, _) = solvers_cli(home.path(), &[]);
+    assert_eq!(code, Some(1));
+    assert!(out.is_empty());
+    assert_eq!(
+        err,
+        "error: no SAPI token: pass --token, set DWAVE_API_TOKEN or add `token = …` to dwave.conf; to try \
+         everything offline, run `qasa serve` (a local SAPI server backed by a virtual QPU) and pass the URL \
+         it prints with --endpoint (any token works)\n"
+    );
+}
+
+#[test]
+fn cli_refused_connection_fails_fast() {
+    let home = tempfile::tempdir().unwrap();
+    let port = closed_port();
+    let endpoint = format!("http://127.0.0.1:{port}/sapi/v2/");
+    let (_, err, code, took) = solvers_cli(home.path(), &["--token", "x", "--endpoint", &endpoint]);
+    assert_eq!(code, Some(1));
+    assert!(took < 5.0, "took {took} s");
+    assert_eq!(err.lines().count(), 1, "no retries: {err}");
+    assert!(
+        err.starts_with(&format!(
+            "error: connection failed: connection refused: no server is listening at 127.0.0.1:{port}"
+        )) && err.trim_end().ends_with(
+            "; give the SAPI URL with --endpoint (`qasa serve` prints the URL of a local server)"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn cli_prints_one_line_per_retry_and_why() {
+    let home = tempfile::tempdir().unwrap();
+    // Every request answered 503 with Retry-After: 0: six retries, then the error.
+    let s = mock_server(qasa::server::FaultConfig {
+        fail_rate: 1.0,
+        fail_statuses: vec![503],
+        retry_after_s: 0,
+        ..Default::default()
+    });
+    let (_, err, code, _) = solvers_cli(home.path(), &["--token", "x", "--endpoint", s.base_url()]);
+    assert_eq!(code, Some(1));
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 7, "{err}");
+    for (i, l) in lines[..6].iter().enumerate() {
+        assert_eq!(
+            *l,
+            format!(
+                "retrying GET {}solvers/remote/ in 0.0 s (retry {} of 6): SAPI is failing; try again later",
+                s.base_url(),
+                i + 1
+            )
+        );
+    }
+    assert!(
+        lines[6]
+            .starts_with("error: SAPI server error: SAPI is failing; try again later; SAPI says: "),
+        "{err}"
+    );
+    assert!(lines[6].contains("[HTTP 503]"), "{err}");
+}
+
+#[test]
+fn cli_timeout_bounds_the_whole_command() {
+    let home = tempfile::tempdir().unwrap();
+    // Accepts connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let keep = std::thread::spawn(move || {
+        listener.set_nonblocking(true).unwrap();
+        let mut held = Vec::new();
+        let t0 = std::time::Instant::now();
+        while t0.elapsed() < Duration::from_secs(4) {
+            if let Ok((sock, _)) = listener.accept() {
+                held.push(sock);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    });
+    let endpoint = format!("http://{addr}/sapi/v2/");
+    let (_, err, code, took) = solvers_cli(
+        home.path(),
+        &["--token", "x", "--endpoint", &endpoint, "--timeout", "1"],
+    );
+    assert_eq!(code, Some(1));
+    assert!(took < 3.0, "took {took} s");
+    assert!(
+        err.starts_with("error: time limit reached: ") && err.trim_end().ends_with("(--timeout 1)"),
+        "{err}"
+    );
+    keep.join().unwrap();
+    // Bad values are usage errors.
+    for bad in ["0", "-1", "soon"] {
+        let (_, err, code, _) = solvers_cli(home.path(), &["--token", "x", "--timeout", bad]);
+        assert_eq!(code, Some(2), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn cli_dns_failure_is_retried_aloud_within_the_timeout() {
+    let home = tempfile::tempdir().unwrap();
+    let (_, err, code, took) = solvers_cli(
+        home.path(),
+        &[
+            "--token",
+            "x",
+            "--endpoint",
+            "https://nonexistent.invalid/sapi/v2/",
+            "--timeout",
+            "3",
+        ],
+    );
+    assert_eq!(code, Some(1));
+    assert!(took < 6.0, "took {took} s");
+    let lines: Vec<&str> = err.lines().collect();
+    let (last, retries) = lines.split_last().unwrap();
+    assert!(last.starts_with("error: "), "{err}");
+    for l in retries {
+        assert!(
+            l.starts_with("retrying GET https://nonexistent.invalid/sapi/v2/solvers/remote/ in "),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn cli_endpoint_without_sapi_path_says_the_path_is_missing() {
+    let home = tempfile::tempdir().unwrap();
+    let s = mock_server(qasa::server::FaultConfig::default());
+    let root = s.base_url().trim_end_matches("sapi/v2/").to_string();
+    let (out, err, code, _) = solvers_cli(home.path(), &["--token", "x", "--endpoint", &root]);
+    assert_eq!(code, Some(1));
+    assert!(out.is_empty());
+    assert!(
+        err.starts_with(
+            "error: not found: there is no SAPI solver list at this URL; the endpoint's path is probably \
+             missing or wrong (SAPI base URLs end in /sapi/v2/"
+        ) && err.contains(&format!("this endpoint is {root})"))
+            && err.trim_end().ends_with(
+                "; fix the URL given by --endpoint, DWAVE_API_ENDPOINT or dwave.conf"
+            ),
+        "{err}"
+    );
+    // With the path, the same server lists its solver.
+    let (out, _, code, _) = solvers_cli(home.path(), &["--token", "x", "--endpoint", s.base_url()]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("Mock8Q_system1.1"), "{out}");
+}
+
 #[test]
 fn post_503_before_acceptance_is_retried_once_accepted() {
     // A 503 (with Retry-After) means SAPI refused the POST before accepting it: qasa repeats it, and the
@@ -1312,23 +1590,25 @@ fn post_read_timeout_is_uncertain() {
 
 #[test]
 fn select_solver_by_name_filter_or_default() {
-    let rp = Replay::start(scenario("S01_"));
-    let s = client(&rp.base, test_opts())
+    let r = replay("S01_");
+    let s = r
+        .client
         .select_solver(Some("Mock8Q_system1.1;graph_id=0a1b2c3d4e"))
         .unwrap();
-    assert_eq!(rp.finish().len(), 2);
+    assert_eq!(r.finish().len(), 2);
     assert_eq!(s.graph_id.as_deref(), Some("0a1b2c3d4e"));
     for spec in [None, Some(r#"{"qpu": true, "num_active_qubits__gte": 7}"#)] {
-        let rp = Replay::start(scenario("S15_"));
-        let s = client(&rp.base, test_opts()).select_solver(spec).unwrap();
-        rp.finish();
+        let r = replay("S15_");
+        let s = r.client.select_solver(spec).unwrap();
+        r.finish();
         assert_eq!(s.name, "Mock8Q_system1.1");
     }
-    let rp = Replay::start(scenario("S15_"));
-    let e = client(&rp.base, test_opts())
+    let r = replay("S15_");
+    let e = r
+        .client
         .select_solver(Some(r#"{"num_qubits__gte": 5000}"#))
         .unwrap_err();
-    rp.finish();
+    r.finish();
     assert_eq!(e.kind, ErrorKind::NotFound);
 }
 

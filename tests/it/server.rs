@@ -1,7 +1,7 @@
 //! The SAPI-compatible server on a real socket (port 0), driven by a plain HTTP client (reqwest blocking)
 //! and raw TCP for byte-level checks. Protocol: docs/sapi-protocol.md (checklist §10).
 
-use crate::common::shared_data;
+use crate::common::{mock8q, shared_data};
 
 use flate2::write::ZlibEncoder;
 use qasa::sapi::qp::{decode_answer, encode_f64_le, QpAnswer};
@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 const MOCK: &str = "Mock8Q_system1.1";
 const GRAPH_ID: &str = "0a1b2c3d4e";
-const QUBITS: [u32; 7] = [0, 1, 2, 3, 4, 5, 7];
 
 fn mock_config() -> ServerConfig {
     ServerConfig {
@@ -57,7 +56,8 @@ fn content_type(r: &Response) -> String {
 
 /// `lin` over the Mock8Q qubits from `h` (qubit → field); other qubits NaN.
 fn lin(h: &[(u32, f64)]) -> String {
-    let vals: Vec<f64> = QUBITS
+    let vals: Vec<f64> = mock8q()
+        .qubits()
         .iter()
         .map(|q| {
             h.iter()
@@ -71,21 +71,8 @@ fn lin(h: &[(u32, f64)]) -> String {
 
 /// Number of Mock8Q couplers with both ends among `active`.
 fn active_couplers(active: &[u32]) -> usize {
-    let couplers = [
-        (0, 4),
-        (0, 5),
-        (0, 7),
-        (1, 4),
-        (1, 5),
-        (1, 7),
-        (2, 4),
-        (2, 5),
-        (2, 7),
-        (3, 4),
-        (3, 5),
-        (3, 7),
-    ];
-    couplers
+    mock8q()
+        .couplers()
         .iter()
         .filter(|(u, v)| active.contains(u) && active.contains(v))
         .count()
@@ -207,7 +194,9 @@ fn solver_list_and_get_with_vendor_media_types_etag_and_filters() {
         .unwrap()
         .starts_with("private"));
     let stat = json_of(r);
-    assert!(stat.get("status").is_none() && stat["properties"]["qubits"] == json!(QUBITS));
+    assert!(
+        stat.get("status").is_none() && stat["properties"]["qubits"] == json!(mock8q().qubits())
+    );
     let r = Client::new()
         .get(&url)
         .header("Accept", media("solver-definition"))
@@ -437,7 +426,7 @@ fn malformed_problems_are_item_errors() {
     for (k, needle) in [
         (
             1,
-            "lin has 2 values but solver Mock8Q_system1.1 has 7 working qubits",
+            "solver Mock8Q_system1.1: qp field `lin`: expected 7 values, found 2; lin has one value per entry of the solver's properties.qubits",
         ),
         (2, "non-zero coupling J = -1 on coupler (0, 4)"),
         (3, "base64"),
@@ -733,7 +722,7 @@ fn failed_problems_first_poll_429_and_latency() {
             assert!(p["error_message"]
                 .as_str()
                 .unwrap()
-                .contains("--problem-fail-rate"));
+                .contains("(problem_fail_rate)"));
         }
         assert_eq!(
             failed.iter().filter(|f| **f).count() as u64,
@@ -999,21 +988,14 @@ impl Drop for Child {
     }
 }
 
-#[test]
-fn qasa_serve_prints_the_base_url_first_and_serves() {
+/// Starts `qasa serve ARGS` and reads the base URL from its first stdout line.
+fn qasa_serve(args: &[&str]) -> (Child, String) {
     use std::io::BufRead;
     use std::process::{Command, Stdio};
     let mut child = Child(
         Command::new(env!("CARGO_BIN_EXE_qasa"))
-            .args([
-                "serve",
-                "--topology",
-                "chimera:1",
-                "--port",
-                "0",
-                "--token",
-                "t",
-            ])
+            .arg("serve")
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -1026,11 +1008,13 @@ fn qasa_serve_prints_the_base_url_first_and_serves() {
     let url = line
         .trim_end()
         .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("first line: {line:?}"));
-    assert!(
-        url.starts_with("http://127.0.0.1:") && url.ends_with("/sapi/v2/"),
-        "{url}"
-    );
+        .unwrap_or_else(|| panic!("first line: {line:?}"))
+        .to_string();
+    (child, url)
+}
+
+/// The names of the solvers served at `url` (token `t`).
+fn served_names(url: &str) -> Vec<String> {
     let r = Client::new()
         .get(format!("{url}solvers/remote/?filter=none%2C%2Bidentity"))
         .header("Accept", media("solver-definition-list"))
@@ -1038,13 +1022,59 @@ fn qasa_serve_prints_the_base_url_first_and_serves() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(json_of(r)[0]["identity"]["name"], "Virtual_chimera_1_1_4");
-    let out = Command::new(env!("CARGO_BIN_EXE_qasa"))
+    json_of(r)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["identity"]["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn qasa_serve_prints_the_base_url_first_and_serves() {
+    let (_child, url) = qasa_serve(&["--topology", "chimera:1", "--port", "0", "--token", "t"]);
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/sapi/v2/"),
+        "{url}"
+    );
+    assert_eq!(served_names(&url), ["Virtual_chimera_1_1_4"]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qasa"))
         .args(["serve", "--drop-rate", "2"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: cannot start the SAPI server: drop_rate must be a fraction in [0, 1], got 2 (--drop-rate)\n"
+    );
+}
+
+#[test]
+fn qasa_serve_on_a_wildcard_address_prints_a_reachable_url() {
+    let (_child, url) = qasa_serve(&[
+        "--host",
+        "0.0.0.0",
+        "--topology",
+        "chimera:1",
+        "--token",
+        "t",
+    ]);
+    let port = url
+        .strip_prefix("http://127.0.0.1:")
+        .and_then(|r| r.strip_suffix("/sapi/v2/"))
+        .unwrap_or_else(|| panic!("{url}"));
+    assert!(port.parse::<u16>().is_ok_and(|p| p > 0), "{url}");
+    assert_eq!(served_names(&url), ["Virtual_chimera_1_1_4"]);
+    // The IPv6 wildcard prints the IPv6 loopback (where the machine has IPv6).
+    if std::net::TcpListener::bind("[::1]:0").is_ok() {
+        let (_child6, url6) =
+            qasa_serve(&["--host", "::", "--topology", "chimera:1", "--token", "t"]);
+        assert!(
+            url6.starts_with("http://[::1]:") && url6.ends_with("/sapi/v2/"),
+            "{url6}"
+        );
+        assert_eq!(served_names(&url6), ["Virtual_chimera_1_1_4"]);
+    }
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The sweep dataset: native files, QASA tables, conversion, and loaders that never panic.
 
 use proptest::prelude::*;
-use qasa::sweep::{self, CountMatrix, PairCounts, Sweep, SweepError, SweepMeta, SweepSource};
+use qasa::sweep::{self, CountMatrix, CouplerAgreement, Sweep, SweepError, SweepMeta, SweepSource};
 use std::path::Path;
 
 fn small_sweep(n_h: usize, n_q: usize, blocks: usize, pairs: bool) -> Sweep {
@@ -26,7 +26,7 @@ fn small_sweep(n_h: usize, n_q: usize, blocks: usize, pairs: bool) -> Sweep {
     let pairs = pairs.then(|| {
         let couplers: Vec<(u32, u32)> = qubits.windows(2).map(|w| (w[0], w[1])).collect();
         let n_c = couplers.len();
-        PairCounts {
+        CouplerAgreement {
             couplers,
             agree: (0..n_h * n_c).map(|i| (i % 50) as u32).collect(),
             reads: vec![50; n_h * n_c],
@@ -204,18 +204,117 @@ fn native_errors_name_file_and_json_path() {
     assert!(e.contains("unknown file format"), "{e}");
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Messages through the command line
+
+fn qasa_convert(input: &Path, output: &Path) -> (String, Option<i32>) {
+    let out = assert_cmd::Command::cargo_bin("qasa")
+        .unwrap()
+        .arg("convert")
+        .arg(input)
+        .arg("--out")
+        .arg(output)
+        .output()
+        .unwrap();
+    (String::from_utf8(out.stderr).unwrap(), out.status.code())
+}
+
+#[test]
+fn cli_schema_violations_name_the_field_and_what_was_expected() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = sweep::native::to_value(&small_sweep(5, 3, 0, false));
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(&str, Edit, &str); 3] = [
+        (
+            "no-h.sweep.json",
+            |v| {
+                v.as_object_mut().unwrap().remove("h");
+            },
+            "at /h: this required field is missing; expected the h grid (units of the solver's h), strictly increasing.",
+        ),
+        (
+            "shape.sweep.json",
+            |v| v["counts"] = serde_json::json!([1, 2]),
+            "at /counts: expected an object, found an array",
+        ),
+        (
+            "neg.sweep.json",
+            |v| v["counts"]["down"][2][1] = serde_json::json!(-4),
+            "at /counts/down/2/1: -4 is below the minimum 0",
+        ),
+    ];
+    for (name, edit, want) in cases {
+        let mut v = good.clone();
+        edit(&mut v);
+        let p = write(dir.path(), name, &v.to_string());
+        let out = dir.path().join("out.csv");
+        let (err, code) = qasa_convert(&p, &out);
+        assert_eq!(code, Some(1), "{name}");
+        assert_eq!(err, format!("error: {}: {want}\n", p.display()), "{name}");
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn cli_truncated_gzip_sweep_says_it_is_probably_truncated() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.sweep.json.gz");
+    sweep::write_sweep(&small_sweep(81, 120, 2, true), &p).unwrap();
+    let bytes = std::fs::read(&p).unwrap();
+    std::fs::write(&p, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let e = sweep::read_sweep(&p).unwrap_err();
+    assert!(matches!(
+        e,
+        SweepError::File(qasa::gzip::ReadError::Truncated { .. })
+    ));
+    let (err, code) = qasa_convert(&p, &dir.path().join("out.csv"));
+    assert_eq!(code, Some(1));
+    assert!(
+        err.starts_with(&format!(
+            "error: {}: the gzip data ends after ",
+            p.display()
+        )) && err.contains(
+            " decompressed bytes; the file is probably truncated (an interrupted download or copy?), fetch or write it again"
+        ) && err.lines().count() == 1,
+        "{err}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Loaders on arbitrary and mutated input: an error naming the file, or a valid sweep that round-trips
+
+/// What every loader result must be: a sweep that passes the checks and survives a native round trip
+/// unchanged, or an error on one line that names the file.
+fn valid_or_named_error(r: Result<Sweep, SweepError>, file: &str) -> Result<(), TestCaseError> {
+    match r {
+        Ok(s) => {
+            prop_assert!(sweep::check(&s).is_ok());
+            let back = sweep::native::from_value(sweep::native::to_value(&s), Path::new(file));
+            prop_assert_eq!(back.ok(), Some(s));
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            prop_assert!(msg.contains(file), "{}", msg);
+            prop_assert!(!msg.contains('\n'), "{}", msg);
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
     #[test]
-    fn loaders_never_panic_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+    fn loaders_give_a_valid_sweep_or_a_named_error_on_arbitrary_bytes(
+        bytes in proptest::collection::vec(any::<u8>(), 0..400),
+    ) {
         let p = Path::new("fuzz");
-        let _ = sweep::native::from_slice(&bytes, p);
-        let _ = sweep::qasa_csv::from_slice(&bytes, p);
+        valid_or_named_error(sweep::native::from_slice(&bytes, p), "fuzz")?;
+        valid_or_named_error(sweep::qasa_csv::from_slice(&bytes, p), "fuzz")?;
     }
 
     #[test]
-    fn csv_loader_never_panics_on_mutated_tables(
+    fn csv_loader_reads_back_what_it_accepts(
         cells in proptest::collection::vec(proptest::collection::vec("-?[0-9]{0,4}|x|-0.00000|1e309|", 0..6), 0..6),
         header in "h,samples(,spin_[0-9]{1,3}){0,4}",
     ) {
@@ -225,29 +324,44 @@ proptest! {
             text.push_str(&row.join(","));
             text.push('\n');
         }
-        let _ = sweep::qasa_csv::from_slice(text.as_bytes(), Path::new("fuzz.csv"));
+        let r = sweep::qasa_csv::from_slice(text.as_bytes(), Path::new("fuzz.csv"));
+        if let Ok(s) = &r {
+            // An accepted table renders back to one that reads as the same sweep.
+            let again = sweep::qasa_csv::to_string(s).unwrap();
+            let back = sweep::qasa_csv::from_slice(again.as_bytes(), Path::new("fuzz.csv")).unwrap();
+            prop_assert_eq!(&back, s);
+        } else if let Err(e) = &r {
+            prop_assert!(matches!(e, SweepError::Csv { .. } | SweepError::Check { .. }), "{}", e);
+        }
+        valid_or_named_error(r, "fuzz.csv")?;
     }
 
     #[test]
-    fn native_loader_never_panics_on_mutated_files(
+    fn native_loader_on_cut_or_flipped_files(
         cut in 0usize..4000,
         flips in proptest::collection::vec((0usize..4000, any::<u8>()), 0..4),
         blocks in 0usize..3,
     ) {
         let s = small_sweep(4, 3, blocks, blocks > 0);
-        let mut bytes = serde_json::to_vec(&sweep::native::to_value(&s)).unwrap();
+        let original = serde_json::to_vec(&sweep::native::to_value(&s)).unwrap();
+        let mut bytes = original.clone();
         for (i, b) in flips {
-            if !bytes.is_empty() {
-                let n = bytes.len();
-                bytes[i % n] = b;
-            }
+            let n = bytes.len();
+            bytes[i % n] = b;
         }
         bytes.truncate(cut.max(1));
-        let _ = sweep::native::from_slice(&bytes, Path::new("fuzz.json"));
+        let r = sweep::native::from_slice(&bytes, Path::new("fuzz.json"));
+        if bytes == original {
+            prop_assert_eq!(r.as_ref().ok(), Some(&s));
+        } else if original.starts_with(&bytes) {
+            // A cut file is never valid JSON: it says so.
+            prop_assert!(matches!(r, Err(SweepError::Json { .. })), "{:?}", r);
+        }
+        valid_or_named_error(r, "fuzz.json")?;
     }
 
     #[test]
-    fn native_loader_never_panics_on_mutated_values(
+    fn native_loader_on_mutated_values(
         path_pick in 0usize..12, value_pick in 0usize..8,
     ) {
         let s = small_sweep(4, 3, 2, true);
@@ -259,9 +373,17 @@ proptest! {
         ][value_pick].clone();
         let targets = ["/h", "/qubits", "/counts/down", "/counts/reads", "/blocks/0/down", "/blocks/1/reads",
             "/pairs/couplers", "/pairs/agree", "/pairs/reads", "/meta", "/h/0", "/qubits/1"];
-        if let Some(slot) = v.pointer_mut(targets[path_pick]) {
-            *slot = replacement;
+        let slot = v.pointer_mut(targets[path_pick]).unwrap();
+        let changed = *slot != replacement;
+        *slot = replacement;
+        let r = sweep::native::from_value(v, Path::new("fuzz.json"));
+        if let Ok(back) = &r {
+            // Only a value that keeps every invariant is accepted, and then it is what was written.
+            prop_assert!(!changed || back != &s || targets[path_pick] == "/h/0");
+        } else if let Err(SweepError::Schema { json_path, .. }) = &r {
+            // A schema violation points into the document (never a schema URL).
+            prop_assert!(json_path.starts_with('/'), "{}", json_path);
         }
-        let _ = sweep::native::from_value(v, Path::new("fuzz.json"));
+        valid_or_named_error(r, "fuzz.json")?;
     }
 }

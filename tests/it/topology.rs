@@ -484,16 +484,14 @@ fn real_solver_records() {
     assert!(adv.qubits.iter().all(|&q| adv.topology.contains(q)));
 }
 
+/// The JSON of a shared solver record file.
+fn solver_json(file: &str) -> serde_json::Value {
+    qasa::sapi::solver::read_json(&solver(file)).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// Writes the DW_2000Q_5 record without `properties.qubits`, gzipped, as a list, named like the original.
 fn record_without_qubits(dir: &std::path::Path) -> PathBuf {
-    let bytes = std::fs::read(solver("DW_2000Q_5.solver.json.gz")).unwrap();
-    let mut text = String::new();
-    std::io::Read::read_to_string(
-        &mut flate2::read::GzDecoder::new(bytes.as_slice()),
-        &mut text,
-    )
-    .unwrap();
-    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut value = solver_json("DW_2000Q_5.solver.json.gz");
     value["properties"]
         .as_object_mut()
         .unwrap()
@@ -529,14 +527,7 @@ fn record_without_qubits_names_file_and_field() {
 #[test]
 fn plain_json_and_named_list_selection() {
     let dir = tempfile::tempdir().unwrap();
-    let bytes = std::fs::read(solver("Advantage2_prototype2_3.solver.json.gz")).unwrap();
-    let mut text = String::new();
-    std::io::Read::read_to_string(
-        &mut flate2::read::GzDecoder::new(bytes.as_slice()),
-        &mut text,
-    )
-    .unwrap();
-    let record: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let record = solver_json("Advantage2_prototype2_3.solver.json.gz");
     let list = serde_json::json!([{"id": "Other", "properties": {}}, record]);
     let path = dir.path().join("solvers.json");
     std::fs::write(&path, serde_json::to_vec(&list).unwrap()).unwrap();
@@ -553,7 +544,7 @@ fn plain_json_and_named_list_selection() {
         .unwrap_err()
         .to_string();
     assert!(
-        missing.contains("nope.json: cannot read solver file"),
+        missing.contains("nope.json: cannot read it (") && missing.contains("check the path"),
         "{missing}"
     );
     std::fs::write(&path, b"{not json").unwrap();
@@ -561,6 +552,106 @@ fn plain_json_and_named_list_selection() {
         .unwrap_err()
         .to_string();
     assert!(bad.contains("solvers.json: not valid JSON"), "{bad}");
+}
+
+/// A solver record in the v3 shape SAPI serves today: `identity: {name, version: {graph_id}}` instead of
+/// the v2 `id` (docs/sapi-protocol.md §3.1; the shape of the recorded cassettes and of `GET solvers/remote/`).
+fn v3_record(v2_file: &str, name: &str, graph_id: &str) -> serde_json::Value {
+    let mut v = solver_json(v2_file);
+    let obj = v.as_object_mut().unwrap();
+    obj.remove("id");
+    obj.insert(
+        "identity".into(),
+        serde_json::json!({"name": name, "version": {"graph_id": graph_id}}),
+    );
+    v
+}
+
+/// A v3 solver list as `GET solvers/remote/` returns it: a hybrid solver first, then two QPUs.
+fn v3_list(dir: &std::path::Path) -> PathBuf {
+    let list = serde_json::json!([
+        {"identity": {"name": "hybrid_binary_quadratic_model_version2p"}, "status": "ONLINE",
+         "properties": {"category": "hybrid", "supported_problem_types": ["bqm"]}},
+        v3_record("DW_2000Q_5.solver.json.gz", "DW_2000Q_6", "0f1e2d3c4b"),
+        v3_record("Advantage2_prototype2_3.solver.json.gz", "Advantage2_system1.5", "a1b2c3d4e5"),
+    ]);
+    let path = dir.join("list.json");
+    std::fs::write(&path, serde_json::to_vec(&list).unwrap()).unwrap();
+    path
+}
+
+/// Regression (issue 10): a v3 list, whose records carry `identity.name` instead of `id`, is searched by
+/// that name, and the graph carries it.
+#[test]
+fn v3_solver_list_is_searched_by_identity_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = v3_list(dir.path());
+    let g = WorkingGraph::from_solver_file_named(&path, Some("Advantage2_system1.5")).unwrap();
+    assert_eq!(g.solver_name.as_deref(), Some("Advantage2_system1.5"));
+    assert_eq!(g.topology.to_string(), "zephyr:6,4");
+    assert_eq!((g.qubits.len(), g.couplers.len()), (1217, 10829));
+    let g = WorkingGraph::from_solver_file_named(&path, Some("DW_2000Q_6")).unwrap();
+    assert_eq!((g.qubits.len(), g.couplers.len()), (2030, 5909));
+    let e = WorkingGraph::from_solver_file_named(&path, Some("Advantage_system9.9"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no solver named \"Advantage_system9.9\" in the list; it holds hybrid_binary_quadratic_model_version2p, DW_2000Q_6, Advantage2_system1.5"),
+        "{e}"
+    );
+
+    let out = qasa()
+        .args(["topology", "info", "--json", "--solver-file"])
+        .arg(&path)
+        .args(["--solver", "Advantage2_system1.5"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["solver_name"], "Advantage2_system1.5");
+    assert_eq!(
+        (v["num_qubits"].as_u64(), v["num_couplers"].as_u64()),
+        (Some(1217), Some(10829))
+    );
+    let human = qasa()
+        .args(["topology", "info", "--solver-file"])
+        .arg(&path)
+        .args(["--solver", "Advantage2_system1.5"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(human.stdout).unwrap();
+    assert!(
+        text.starts_with("solver            Advantage2_system1.5\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn truncated_gzip_record_says_it_is_probably_truncated() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(solver("DW_2000Q_5.solver.json.gz")).unwrap();
+    let path = dir.path().join("cut.solver.json.gz");
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let out = qasa()
+        .args(["topology", "info", "--solver-file"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with(&format!(
+            "error: {}: the gzip data ends after ",
+            path.display()
+        )) && err.contains("decompressed bytes; the file is probably truncated")
+            && err.ends_with('\n')
+            && err.lines().count() == 1,
+        "{err}"
+    );
 }
 
 // ---------------------------------------------------------------- command line
@@ -715,9 +806,11 @@ fn cli_bad_spec_is_a_usage_error() {
 }
 
 mod solver_record_fuzz {
-    //! The solver-record loader never panics on arbitrary or mutated input.
+    //! The solver-record loader on mutated and arbitrary input: a clear error naming the field, never a
+    //! panic, and a graph only when the record is still valid.
     use proptest::prelude::*;
-    use qasa::topology::WorkingGraph;
+    use qasa::sapi::solver::{SolverError, SolverRecord};
+    use qasa::topology::{TopologyError, WorkingGraph};
     use serde_json::{json, Value};
 
     fn record() -> Value {
@@ -732,24 +825,78 @@ mod solver_record_fuzz {
         })
     }
 
+    fn graph(v: Value) -> Result<WorkingGraph, TopologyError> {
+        WorkingGraph::from_solver_record(&SolverRecord::from_value(v)?)
+    }
+
+    const TARGETS: [&str; 9] = [
+        "/properties/qubits",
+        "/properties/couplers",
+        "/properties/topology",
+        "/properties/topology/type",
+        "/properties/topology/shape",
+        "/properties/qubits/3",
+        "/properties/couplers/2",
+        "/properties/couplers/2/1",
+        "/properties",
+    ];
+
+    fn values() -> [Value; 10] {
+        [
+            json!(null),
+            json!(-1),
+            json!(1e300),
+            json!("x"),
+            json!([]),
+            json!([[1]]),
+            json!([4294967296u64]),
+            json!({"type": "pegasus", "shape": [100000]}),
+            json!([1, 1, 0]),
+            json!([[7, 7]]),
+        ]
+    }
+
+    /// Every (field, value) mutation: the mutations that leave a valid record give its graph; every other
+    /// one gives an error that names a `properties` field, and for a list or a scalar field the field
+    /// itself.
+    #[test]
+    fn mutated_records_give_errors_naming_the_field() {
+        let mut valid = Vec::new();
+        for target in TARGETS {
+            for value in values() {
+                let mut r = record();
+                *r.pointer_mut(target).unwrap() = value.clone();
+                match graph(r.clone()) {
+                    Ok(g) => {
+                        let q = r.pointer("/properties/qubits").unwrap();
+                        assert_eq!(&json!(g.qubits), q, "{target} = {value}");
+                        valid.push((target, value));
+                    }
+                    Err(e) => {
+                        let msg = e.to_string();
+                        // "/properties/qubits/3" → "properties.qubits", "/properties" → "properties".
+                        let field = target.trim_start_matches('/').replace('/', ".");
+                        let field = field.split('.').take(2).collect::<Vec<_>>().join(".");
+                        assert!(msg.contains("properties"), "{target} = {value}: {msg}");
+                        if target != "/properties/topology" {
+                            assert!(msg.contains(&field), "{target} = {value}: {msg}");
+                        }
+                        assert!(!msg.contains('\n'), "one line: {msg}");
+                    }
+                }
+            }
+        }
+        // Only an empty coupler list keeps the record valid (a chip with no working couplers).
+        assert_eq!(valid, vec![("/properties/couplers", json!([]))]);
+        // A list is never a record.
+        assert!(matches!(
+            SolverRecord::from_value(json!([record()])),
+            Err(SolverError::NotAnObject { .. })
+        ));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
-
-        #[test]
-        fn mutated_records_give_errors_not_panics(pick in 0usize..9, value in 0usize..10) {
-            let mut r = record();
-            let targets = ["/properties/qubits", "/properties/couplers", "/properties/topology",
-                "/properties/topology/type", "/properties/topology/shape", "/properties/qubits/3",
-                "/properties/couplers/2", "/properties/couplers/2/1", "/properties"];
-            let values = [json!(null), json!(-1), json!(1e300), json!("x"), json!([]), json!([[1]]),
-                json!([4294967296u64]), json!({"type": "pegasus", "shape": [100000]}), json!([1, 1, 0]),
-                json!([[7, 7]])];
-            if let Some(slot) = r.pointer_mut(targets[pick]) {
-                *slot = values[value].clone();
-            }
-            let _ = WorkingGraph::from_solver_record(&r);
-            let _ = WorkingGraph::from_solver_record(&json!([r]));
-        }
 
         #[test]
         fn arbitrary_files_give_errors_not_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300), gz in any::<bool>()) {
@@ -763,8 +910,9 @@ mod solver_record_fuzz {
                 bytes
             };
             std::fs::write(&p, data).unwrap();
-            // Random bytes are never a valid record; the point is an error, not a panic.
-            prop_assert!(WorkingGraph::from_solver_file(&p).is_err());
+            // Random bytes are never a valid record: an error that names the file.
+            let e = WorkingGraph::from_solver_file(&p).unwrap_err();
+            prop_assert!(e.to_string().contains("s.json"), "{}", e);
         }
     }
 }
