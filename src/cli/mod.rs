@@ -6,6 +6,7 @@
 
 mod analyze;
 mod collect;
+mod collect_adaptive;
 mod compare;
 mod console;
 mod convert;

@@ -177,6 +177,12 @@ pub(crate) fn sha256_hex(v: &Value) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// SHA-256 of a text, hex.
+pub fn sha256_hex_of(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// SHA-256 of a working graph: `[qubits sorted, couplers (u < v) sorted]`.
 pub fn graph_sha256(qubits: &[u32], couplers: &[[u32; 2]]) -> String {
     sha256_hex(&json!([qubits, couplers]))

@@ -95,6 +95,12 @@ pub struct Designed {
     pub reference_predicted: PredictedSe,
 }
 
+/// `--match-reference` (and the weights of `--budget-qpu-s`) ask for the reference's errors of β
+/// (relative) and b, and for γ and η no worse than this factor times the reference's: they need the
+/// plateaus and the tails, which a plan aimed at β and b alone would drop, and an assessment that leaves
+/// them unmeasured is not one.
+pub const NUISANCE_GUARD: f64 = 3.0;
+
 /// Method name recorded in plan files.
 pub const METHOD: &str = "fisher_minimax_a_optimal";
 
@@ -139,9 +145,12 @@ pub fn design(req: &DesignRequest<'_>, target: &Target<'_>) -> Result<Designed, 
     let reference = Plan::build(&ref_spec, target, req.in_flight)?;
     let reference_predicted = predict::predict(&reference, &prior, None);
     let base: Option<Vec<Mat4>> = req.earlier.map(|(p, _)| predict::plan_information(p, &prior));
+    let guard = |x: Option<f64>| x.map(|v| v * NUISANCE_GUARD);
     let matched = TargetSe {
         beta_rel: reference_predicted.rms_rel_se_beta,
         b: reference_predicted.rms_se.b,
+        gamma: guard(reference_predicted.rms_se.gamma),
+        eta: guard(reference_predicted.rms_se.eta),
         ..TargetSe::default()
     };
     let targets = match req.goal {
