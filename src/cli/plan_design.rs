@@ -2,7 +2,7 @@
 //! `qasa collect --adaptive`), and their output: the design section of the summary and the comparison
 //! with the reference protocol.
 
-use super::numbers::finite;
+use super::numbers::{finite, whole};
 use super::plan::{PlanFlags, ResolvedTarget};
 use super::usage;
 use anyhow::Result;
@@ -39,6 +39,10 @@ pub struct GoalFlags {
     /// script keeps them) instead of one block per call.
     #[arg(long)]
     pub pooled_reference: bool,
+    /// Smallest reads per call of an optimised plan (fewer, longer calls: fewer per-call blocks in the
+    /// sweep, at some cost in QPU time under per-call noise).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = whole::<u32>)]
+    pub min_reads_per_call: u32,
 }
 
 /// `--noise-law` values.
@@ -102,6 +106,7 @@ impl GoalFlags {
             (self.prior.is_some(), "--prior"),
             (self.noise_law.is_some(), "--noise-law"),
             (self.pooled_reference, "--pooled-reference"),
+            (self.min_reads_per_call != 1, "--min-reads-per-call"),
         ]
         .into_iter()
         .find_map(|(on, f)| on.then_some(f))
@@ -140,6 +145,7 @@ impl GoalFlags {
                 h_max: flags.h_max,
                 h_step: flags.h_step,
                 max_reads_per_call: flags.reads_per_call,
+                min_reads_per_call: self.min_reads_per_call,
             },
             in_flight,
             earlier: None,

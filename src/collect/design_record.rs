@@ -52,6 +52,14 @@ pub struct PredictedSe {
     pub fit_likelihood: FitLikelihood,
 }
 
+/// The targets of one scenario of the prior.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioTargets {
+    /// `β×0.75`, … for a family-default prior, `fit` for a fit prior.
+    pub scenario: String,
+    pub targets: TargetSe,
+}
+
 /// The candidate calls the optimiser chose from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Candidates {
@@ -97,6 +105,8 @@ pub struct PlanDesign {
     pub prior: PriorRecord,
     /// Targets on the RMS SE over the prior (set for match_reference and target_se).
     pub targets: TargetSe,
+    /// The targets each scenario of the prior must meet (for a budget: the scales of the criterion).
+    pub scenario_targets: Vec<ScenarioTargets>,
     /// The QPU-time budget, s (budget_qpu_s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_qpu_s: Option<f64>,

@@ -53,10 +53,17 @@ pub struct CandidateSpec {
     pub h_step: f64,
     /// Largest reads per call the user allows.
     pub max_reads_per_call: u32,
+    /// Smallest reads per call the user allows (fewer, longer calls: fewer per-call blocks).
+    pub min_reads_per_call: u32,
 }
 
 /// Call sizes allowed by the limits and the user's cap.
-pub fn call_sizes(limits: &SolverLimits, anneal_us: f64, cap: u32) -> Result<Vec<u32>, DesignError> {
+pub fn call_sizes(
+    limits: &SolverLimits,
+    anneal_us: f64,
+    cap: u32,
+    floor: u32,
+) -> Result<Vec<u32>, DesignError> {
     let (lo, hi) = limits.num_reads_range.unwrap_or((1, u64::from(u32::MAX)));
     let mut largest = hi.min(u64::from(cap));
     if let Some(limit_us) = limits.max_run_duration_us {
@@ -64,12 +71,13 @@ pub fn call_sizes(limits: &SolverLimits, anneal_us: f64, cap: u32) -> Result<Vec
         let fits = ((limit_us - limits.default_programming_thermalization_us) / per_read).floor();
         largest = largest.min(fits.max(0.0) as u64);
     }
-    let lo = lo.max(1);
+    let lo = lo.max(1).max(u64::from(floor));
     if largest < lo {
         return Err(DesignError::NoCallSize {
             reason: format!(
-                "{} allows {lo} to {hi} reads per call, the run-duration limit and --reads-per-call {cap} leave at most {largest}",
-                limits.solver
+                "{} allows {} to {hi} reads per call, the run-duration limit and --reads-per-call {cap} leave at most {largest}, --min-reads-per-call asks for at least {floor}",
+                limits.solver,
+                limits.num_reads_range.map_or(1, |r| r.0)
             ),
         });
     }
@@ -110,7 +118,12 @@ pub fn build(
     prior: &Prior,
     spec: &CandidateSpec,
 ) -> Result<CandidateSet, DesignError> {
-    let sizes = call_sizes(limits, frame.anneal_time_us, spec.max_reads_per_call)?;
+    let sizes = call_sizes(
+        limits,
+        frame.anneal_time_us,
+        spec.max_reads_per_call,
+        spec.min_reads_per_call,
+    )?;
     let mags = magnitudes(spec, limits)?;
     let m = frame.qubits.len();
     let cost = |r: u32| {

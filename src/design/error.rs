@@ -24,6 +24,13 @@ pub enum DesignError {
     BudgetTooSmall { budget_s: f64, needed_s: f64 },
     #[error("reaching the targets would take more than {max_calls} calls (≈ {needed_s:.0} s of QPU time); loosen the targets")]
     Unreachable { max_calls: u64, needed_s: f64 },
+    #[error("the design needs {blocks} per-call blocks ({calls} calls, ≈ {gib:.1} GiB of counts in the sweep, {needed_s:.0} s of QPU time): too large to record; raise --min-reads-per-call (fewer, longer calls), plan fewer qubits, or loosen the goal")]
+    TooManyBlocks {
+        blocks: u32,
+        calls: usize,
+        gib: f64,
+        needed_s: f64,
+    },
     #[error("give at least one target (beta, beta_rel, b, gamma or eta)")]
     NoTargets,
 }

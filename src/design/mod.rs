@@ -19,11 +19,12 @@
 //!   calls there and long ones on the plateaus;
 //! - per-read noise: plain binomial counts, long calls, reads where the information is.
 //!
-//! Module map: [`prior`], [`candidates`], [`optimize`], [`layout`], [`predict`], [`reference`],
+//! Module map: [`prior`], [`candidates`], [`optimize`], [`defensive`], [`layout`], [`predict`], [`reference`],
 //! [`adaptive`] (pilot → fit → redesign → top-up), [`error`].
 
 pub mod adaptive;
 pub mod candidates;
+pub mod defensive;
 pub mod error;
 pub mod layout;
 pub mod optimize;
@@ -36,7 +37,8 @@ pub use error::DesignError;
 pub use prior::Prior;
 
 use crate::collect::design_record::{
-    Candidates, Objective, PlanDesign, PredictedSe, PriorRecord, ReferenceRecord, TargetSe,
+    Candidates, Objective, PlanDesign, PredictedSe, PriorRecord, ReferenceRecord, ScenarioTargets,
+    TargetSe,
 };
 use crate::collect::information::{Mat4, NoiseLaw};
 use crate::collect::plan::Plan;
@@ -76,7 +78,7 @@ pub struct DesignRequest<'a> {
     pub reference_pooled: bool,
     pub anneal_time_us: f64,
     pub flux_drift_compensation: bool,
-    /// Seed of the gauges and of the family-default prior's virtual chip.
+    /// Seed of the gauges (and of the virtual QPU's sampling of the plan).
     pub seed: u64,
     pub gauges: bool,
     pub candidates: CandidateSpec,
@@ -101,6 +103,85 @@ pub struct Designed {
 /// them unmeasured is not one.
 pub const NUISANCE_GUARD: f64 = 3.0;
 
+/// Largest number of block cells (blocks × h values × qubits) of an optimised plan's sweep: 2^28 cells,
+/// 2 GiB of counts in memory.
+pub const MAX_SWEEP_CELLS: u64 = 1 << 28;
+
+/// Refuses a design whose sweep would not fit in memory (every block is a dense h × qubit matrix).
+fn check_size(plan: &Plan, spent_us: f64) -> Result<(), DesignError> {
+    let cells = u64::from(plan.blocks) * plan.h.len() as u64 * plan.qubits.len() as u64;
+    if cells > MAX_SWEEP_CELLS {
+        return Err(DesignError::TooManyBlocks {
+            blocks: plan.blocks,
+            calls: plan.calls.len(),
+            gib: cells as f64 * 8.0 / (1u64 << 30) as f64,
+            needed_s: spent_us * 1e-6,
+        });
+    }
+    Ok(())
+}
+
+/// Units per candidate for the goal: the defensive grid ([`defensive`]) plus the optimised part, and
+/// their cost in µs.
+fn solve(
+    goal: &Goal,
+    set: &candidates::CandidateSet,
+    prior: &Prior,
+    earlier: Option<Vec<Mat4>>,
+    cons: &[optimize::Constraint],
+) -> Result<(Vec<u32>, f64), DesignError> {
+    let budget_us = match *goal {
+        Goal::BudgetQpuS(s) if !(s.is_finite() && s > 0.0) => {
+            return Err(DesignError::NotPositive {
+                what: "the QPU-time budget".into(),
+                value: s,
+            })
+        }
+        Goal::BudgetQpuS(s) => Some(s * 1e6),
+        _ => None,
+    };
+    let spend = match budget_us {
+        Some(b) => b,
+        None => {
+            optimize::Problem::new(set, prior, earlier.clone(), cons.to_vec())?
+                .minimise_cost()?
+                .cost_us
+        }
+    };
+    let defense = defensive::units(set, defensive::SHARE * spend);
+    let mut base = earlier.unwrap_or_else(|| vec![[[0.0; 4]; 4]; prior.qubits.len()]);
+    defensive::information(set, &defense, &mut base);
+    let defense_us: f64 = defense
+        .iter()
+        .zip(&set.cands)
+        .map(|(&n, c)| f64::from(n) * c.cost_us)
+        .sum();
+    let problem = optimize::Problem::new(set, prior, Some(base), cons.to_vec())?;
+    let solution = match budget_us {
+        Some(b) => problem.best_within(b - defense_us)?,
+        None => problem.minimise_cost()?,
+    };
+    let units: Vec<u32> = solution
+        .units
+        .iter()
+        .zip(&defense)
+        .map(|(a, b)| a + b)
+        .collect();
+    Ok((units, solution.cost_us + defense_us))
+}
+
+/// The targets of `--match-reference` from the reference's predicted errors.
+fn matched(r: &PredictedSe) -> TargetSe {
+    let guard = |x: Option<f64>| x.map(|v| v * NUISANCE_GUARD);
+    TargetSe {
+        beta_rel: r.rms_rel_se_beta,
+        b: r.rms_se.b,
+        gamma: guard(r.rms_se.gamma),
+        eta: guard(r.rms_se.eta),
+        ..TargetSe::default()
+    }
+}
+
 /// Method name recorded in plan files.
 pub const METHOD: &str = "fisher_minimax_a_optimal";
 
@@ -121,7 +202,7 @@ pub fn design(req: &DesignRequest<'_>, target: &Target<'_>) -> Result<Designed, 
         req.seed,
     )?;
     let prior = match req.prior {
-        PriorSource::FamilyDefaults => Prior::family_defaults(&plan, req.law, req.seed)?,
+        PriorSource::FamilyDefaults => Prior::family_defaults(&plan, req.law, prior::PRIOR_SEED)?,
         PriorSource::FitFile(p) => Prior::from_fit_file(p, &plan, req.law)?,
         PriorSource::Fit(v, label) => {
             let mut p = Prior::from_fit_value(v, &plan, req.law).map_err(|reason| DesignError::Prior {
@@ -143,34 +224,34 @@ pub fn design(req: &DesignRequest<'_>, target: &Target<'_>) -> Result<Designed, 
         largest,
     );
     let reference = Plan::build(&ref_spec, target, req.in_flight)?;
-    let reference_predicted = predict::predict(&reference, &prior, None);
+    let ref_covs = predict::covariances(&reference, &prior, None);
+    let ref_fit = crate::collect::precision::fit_likelihood(&reference);
+    let reference_predicted = predict::summarise(&prior, &ref_covs, ref_fit);
     let base: Option<Vec<Mat4>> = req.earlier.map(|(p, _)| predict::plan_information(p, &prior));
-    let guard = |x: Option<f64>| x.map(|v| v * NUISANCE_GUARD);
-    let matched = TargetSe {
-        beta_rel: reference_predicted.rms_rel_se_beta,
-        b: reference_predicted.rms_se.b,
-        gamma: guard(reference_predicted.rms_se.gamma),
-        eta: guard(reference_predicted.rms_se.eta),
-        ..TargetSe::default()
-    };
+    let scenario_targets: Vec<ScenarioTargets> = prior
+        .scenarios
+        .iter()
+        .enumerate()
+        .map(|(s, name)| ScenarioTargets {
+            scenario: name.clone(),
+            targets: match req.goal {
+                Goal::TargetSe(t) => t,
+                _ => matched(&predict::summarise_scenario(&prior, &ref_covs, ref_fit, Some(s))),
+            },
+        })
+        .collect();
     let targets = match req.goal {
         Goal::TargetSe(t) => t,
-        _ => matched,
+        _ => matched(&reference_predicted),
     };
-    let problem = optimize::Problem::new(&set, &prior, base.clone(), optimize::constraints(&targets))?;
-    let solution = match req.goal {
-        Goal::BudgetQpuS(s) => {
-            if !(s.is_finite() && s > 0.0) {
-                return Err(DesignError::NotPositive {
-                    what: "the QPU-time budget".into(),
-                    value: s,
-                });
-            }
-            problem.best_within(s * 1e6)?
-        }
-        _ => problem.minimise_cost()?,
-    };
-    layout::lay_out(&mut plan, &set, &solution.units, req.gauges);
+    let cons: Vec<optimize::Constraint> = scenario_targets
+        .iter()
+        .enumerate()
+        .flat_map(|(s, t)| optimize::constraints(&t.targets, s))
+        .collect();
+    let (units, spent) = solve(&req.goal, &set, &prior, base.clone(), &cons)?;
+    layout::lay_out(&mut plan, &set, &units, req.gauges);
+    check_size(&plan, spent)?;
     plan.seal(target.limits, req.in_flight)?;
     let predicted = predict::predict(&plan, &prior, base.as_deref());
     plan.design = Some(PlanDesign {
@@ -188,6 +269,7 @@ pub fn design(req: &DesignRequest<'_>, target: &Target<'_>) -> Result<Designed, 
             Goal::BudgetQpuS(_) => TargetSe::default(),
             _ => targets,
         },
+        scenario_targets,
         budget_qpu_s: match req.goal {
             Goal::BudgetQpuS(s) => Some(s),
             _ => None,

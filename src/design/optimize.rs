@@ -1,9 +1,9 @@
 //! The optimiser: how many units of each candidate (see [`super::candidates`]) a plan gets.
 //!
-//! Each target is a bound on the root mean square over the prior's qubits of a standard error:
-//! `f_k(n) = (1/K) Σ_j w_jk [M_j(n)⁻¹]_{p_k p_k} ≤ t_k²`, with `M_j(n) = B_j + Σ_c n_c I_cj` the
-//! information about prior qubit j (B_j: data already taken), `w_jk = 1/β_j²` for a relative target on β
-//! and 1 otherwise. Information and cost are both linear in the units, so the continuous problem is convex.
+//! Each target is a bound on the root mean square, over the prior's qubits of one scenario (see
+//! [`super::prior`]), of a standard error: `f_k(n) = (1/K_s) Σ_{j ∈ s} w_jk [M_j(n)⁻¹]_{p_k p_k} ≤ t_k²`,
+//! with `M_j(n) = B_j + Σ_c n_c I_cj` the information about prior qubit j (B_j: data already taken),
+//! `w_jk = 1/β_j²` for a relative target on β and 1 otherwise. Information and cost are both linear in the units, so the continuous problem is convex.
 //!
 //! 1. **Continuous design.** With `ξ_c` the share of the QPU time spent on candidate c (Σ ξ = 1) and a
 //!    budget T, `n_c = ξ_c T / cost_c`. At fixed T the criterion `Φ = Σ_k λ_k f_k / t_k²` is minimised by
@@ -34,16 +34,18 @@ const BISECTION_ITERATIONS: usize = 150;
 /// Bisection steps on the QPU time when earlier data exist.
 const BISECTION_STEPS: usize = 14;
 
-/// One target: RMS SE of parameter `param` (0 β, 1 b, 2 γ, 3 η), relative to β when `relative`.
+/// One target: RMS SE of parameter `param` (0 β, 1 b, 2 γ, 3 η) over the prior qubits of one scenario,
+/// relative to β when `relative`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Constraint {
     pub param: usize,
     pub relative: bool,
     pub target: f64,
+    pub scenario: usize,
 }
 
-/// The constraints of a set of targets.
-pub fn constraints(t: &TargetSe) -> Vec<Constraint> {
+/// The constraints of a set of targets for one scenario of the prior.
+pub fn constraints(t: &TargetSe, scenario: usize) -> Vec<Constraint> {
     let mut v = Vec::new();
     let mut push = |param, relative, x: Option<f64>| {
         if let Some(target) = x {
@@ -51,6 +53,7 @@ pub fn constraints(t: &TargetSe) -> Vec<Constraint> {
                 param,
                 relative,
                 target,
+                scenario,
             });
         }
     };
@@ -98,19 +101,22 @@ impl<'a> Problem<'a> {
                 });
             }
         }
-        let k = prior.qubits.len().max(1) as f64;
+        let in_scenario = |s: usize| prior.qubits.iter().filter(|q| q.scenario == s).count();
         let w = prior
             .qubits
             .iter()
             .map(|q| {
                 cons.iter()
                     .map(|c| {
+                        if q.scenario != c.scenario {
+                            return 0.0;
+                        }
                         let rel = if c.relative {
                             1.0 / (q.params.beta * q.params.beta)
                         } else {
                             1.0
                         };
-                        rel / (k * c.target * c.target)
+                        rel / (in_scenario(c.scenario).max(1) as f64 * c.target * c.target)
                     })
                     .collect()
             })

@@ -46,12 +46,23 @@ pub fn covariances(plan: &Plan, prior: &Prior, base: Option<&[Mat4]>) -> Vec<Opt
 
 /// Summary of per-qubit covariances: RMS and largest SE, RMS of SE(β)/β.
 pub fn summarise(prior: &Prior, covs: &[Option<Mat4>], likelihood: FitLikelihood) -> PredictedSe {
-    let k = covs.len().max(1) as f64;
+    summarise_scenario(prior, covs, likelihood, None)
+}
+
+/// [`summarise`] over the prior qubits of one scenario (all with `None`).
+pub fn summarise_scenario(
+    prior: &Prior,
+    covs: &[Option<Mat4>],
+    likelihood: FitLikelihood,
+    scenario: Option<usize>,
+) -> PredictedSe {
+    let keep = |s: usize| scenario.is_none_or(|x| x == s);
+    let k = prior.qubits.iter().filter(|q| keep(q.scenario)).count().max(1) as f64;
     let mut sum2 = [0.0; 4];
     let mut max = [0.0f64; 4];
     let mut rel2 = 0.0;
     let mut ok = [true; 4];
-    for (q, c) in prior.qubits.iter().zip(covs) {
+    for (q, c) in prior.qubits.iter().zip(covs).filter(|(q, _)| keep(q.scenario)) {
         let se = c.map_or([None; 4], |c| standard_errors(&c));
         for i in 0..4 {
             match se[i] {

@@ -3,9 +3,10 @@
 //!
 //! - **Family defaults** (no `--prior`): a virtual chip of the plan's family drawn on the plan's own graph
 //!   (the virtual QPU's generator without outliers: its spread of β, b, γ, η across the chip), β at the
-//!   plan's anneal time, and **β vague**: the sampled qubits are spread over β × [`BETA_FACTORS`], because
-//!   the family's β is a guess for a chip never measured (a design good for β = 6 only could be poor for
-//!   a chip at β = 8). The noise law is the two-point law of the qasa model (see [`NoiseLaw`]).
+//!   plan's anneal time, and **β vague**: the sampled qubits are split into scenarios, β × each of
+//!   [`BETA_FACTORS`], because the family's β is a guess for a chip never measured (a design good for
+//!   β = 6 only could be poor for a chip at β = 8). Targets hold in every scenario. The noise law is the
+//!   two-point law of the qasa model (see [`NoiseLaw`]).
 //! - **A fit** (`--prior fit.json`, e.g. from a pilot run): the fitted parameters of a sample of its
 //!   converged qubits (those on the plan's graph), and the noise law the fit chose (`noise` in fit.json:
 //!   per-call with the qasa model → two-point, per-call gaussian → Gaussian, per-read after a comparison
@@ -25,6 +26,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::Path;
 
+/// Seed of the virtual chip of a family-default prior (fixed: the design does not depend on the gauge
+/// seed).
+pub const PRIOR_SEED: u64 = 1;
 /// Qubits of the prior sample.
 pub const PRIOR_QUBITS: usize = 32;
 /// Multipliers of β spread over the family-default prior (β is unknown before the first measurement).
@@ -42,6 +46,8 @@ pub struct PriorQubit {
     pub qubit: u32,
     /// β in 1/h at the plan's anneal time, b and η in h units.
     pub params: Params,
+    /// Scenario of the prior the qubit belongs to (the β factor of a family-default prior; 0 for a fit).
+    pub scenario: usize,
 }
 
 /// Where a prior came from (recorded in the plan file).
@@ -65,6 +71,8 @@ pub struct Prior {
     pub qubits: Vec<PriorQubit>,
     pub law: NoiseLaw,
     pub summary: PriorSummary,
+    /// Names of the scenarios the qubits belong to (`β×0.75`, …; one for a fit).
+    pub scenarios: Vec<String>,
 }
 
 fn floored(p: Params) -> Params {
@@ -127,6 +135,7 @@ impl Prior {
                     col,
                     qubit,
                     params: floored(Params::new(p.beta * f, p.b, p.gamma, p.eta)),
+                    scenario: i % BETA_FACTORS.len(),
                 }
             })
             .collect();
@@ -152,6 +161,7 @@ impl Prior {
             },
             qubits,
             law,
+            scenarios: BETA_FACTORS.iter().map(|f| format!("β×{f}")).collect(),
         })
     }
 
@@ -223,6 +233,7 @@ impl Prior {
                     col,
                     qubit,
                     params: floored(p),
+                    scenario: 0,
                 }
             })
             .collect();
@@ -246,6 +257,7 @@ impl Prior {
             },
             qubits,
             law: law_used,
+            scenarios: vec!["fit".into()],
         })
     }
 }
