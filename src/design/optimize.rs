@@ -33,6 +33,8 @@ pub const ITERATIONS: usize = 1500;
 const BISECTION_ITERATIONS: usize = 150;
 /// Bisection steps on the QPU time when earlier data exist.
 const BISECTION_STEPS: usize = 14;
+/// Shares below `PRUNE / candidates` are set to 0 every 50 iterations.
+const PRUNE: f64 = 1e-4;
 
 /// One target: RMS SE of parameter `param` (0 β, 1 b, 2 γ, 3 η) over the prior qubits of one scenario,
 /// relative to β when `relative`.
@@ -172,6 +174,16 @@ impl<'a> Problem<'a> {
 
     /// Gradient per µs of `Σ_k λ_k f_k/t_k²` (decrease per µs spent on one more unit of c).
     fn gradient(&self, inv: &[Option<Mat4>], lambda: &[f64]) -> Vec<f64> {
+        self.gradient_where(inv, lambda, &|_| true)
+    }
+
+    /// [`Problem::gradient`] for the candidates `active` accepts (0 for the others).
+    fn gradient_where(
+        &self,
+        inv: &[Option<Mat4>],
+        lambda: &[f64],
+        active: &(dyn Fn(usize) -> bool + Sync),
+    ) -> Vec<f64> {
         let a: Vec<Mat4> = inv
             .iter()
             .enumerate()
@@ -194,7 +206,11 @@ impl<'a> Problem<'a> {
             .info
             .par_iter()
             .zip(&self.set.cands)
-            .map(|(infos, cand)| {
+            .enumerate()
+            .map(|(c, (infos, cand))| {
+                if !active(c) {
+                    return 0.0;
+                }
                 let mut g = 0.0;
                 for (aj, ij) in a.iter().zip(infos) {
                     for x in 0..4 {
@@ -238,7 +254,14 @@ impl<'a> Problem<'a> {
                 }
                 last = max;
             }
-            let d = self.gradient(&inv, lambda);
+            // Shares that have all but vanished stay at 0 (the multiplicative update never revives
+            // them); skipping them makes later iterations cheap.
+            if it % 50 == 49 {
+                let floor = PRUNE / xi.len() as f64;
+                xi.iter_mut().filter(|x| **x < floor).for_each(|x| *x = 0.0);
+            }
+            let snapshot: Vec<bool> = xi.iter().map(|&x| x > 0.0).collect();
+            let d = self.gradient_where(&inv, lambda, &|c| snapshot[c]);
             let mean: f64 = xi.iter().zip(&d).map(|(x, g)| x * g).sum();
             if !(mean > 0.0) {
                 break;
