@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Compare a qasa fit (fit.json) with the virtual QPU's truth (truth.json). Python standard library only.
 
+`qasa fit --truth truth.json` makes this comparison itself; this script is an independent computation of
+the same numbers from the two files (the test suite checks that they agree).
+
 For each parameter over the qubits whose fit did not fail: the bias (mean of fit - truth), the RMS error,
 and the coverage of the fit's 95 % intervals (the fraction of qubits whose interval holds the true value;
-about 0.95 when the errors are honest): the profile-likelihood intervals, and the block-bootstrap ones when
-the fit ran with --bootstrap. Truth β is at the sweep's anneal time: beta_ref x beta_time_factor.
+about 0.95 when the errors are honest): the default robust intervals (`*_lo`, `*_hi`), and the
+block-bootstrap ones when the fit ran with --bootstrap. Truth β is at the sweep's anneal time:
+beta_ref x beta_time_factor.
 Where the device had a readout flip ε > 0, the fitted γ also absorbs it (docs/model.md, identifiability), so
 γ is compared with the γ that gives the same wrong-state floor: sqrt(1/(1-2ε_tot)^2 - 1).
 
@@ -67,9 +71,9 @@ def main(fit_path, truth_path):
         bias = sum(err) / len(err)
         rms = math.sqrt(sum(e * e for e in err) / len(err))
         med = sorted(t for _, t, _, _ in r)[len(r) // 2]
-        profile = coverage([(t, i) for _, t, i, _ in r])
+        robust = coverage([(t, i) for _, t, i, _ in r])
         boot = coverage([(t, i) for _, t, _, i in r])
-        print(f"{n:<10}{len(r):>8}{med:>14.5g}{bias:>12.3g}{rms:>12.3g}{profile:>10}{boot:>11}")
+        print(f"{n:<10}{len(r):>8}{med:>14.5g}{bias:>12.3g}{rms:>12.3g}{robust:>10}{boot:>11}")
 
 
 def coverage(pairs):

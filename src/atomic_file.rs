@@ -95,6 +95,109 @@ pub fn write_atomic<E>(
     file.commit().map_err(io)
 }
 
+/// A folder being written (a report: several files that belong together); it replaces its destination
+/// as a whole only on [`AtomicDir::commit`]. The files go into a staging folder `.<name>.<random>.tmp`
+/// beside the destination; a commit renames an existing destination aside, renames the staging folder
+/// into place and then removes the old one (if the second rename fails, the old folder is put back).
+/// Dropped without a commit, the staging folder and its files are removed.
+#[derive(Debug)]
+pub struct AtomicDir {
+    staging: tempfile::TempDir,
+    dest: PathBuf,
+}
+
+impl AtomicDir {
+    /// Starts a folder that will replace `dest`.
+    pub fn create(dest: &Path) -> io::Result<AtomicDir> {
+        let name = dest.file_name().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} does not name a folder", dest.display()),
+            )
+        })?;
+        let mut builder = tempfile::Builder::new();
+        let prefix = format!(".{}.", name.to_string_lossy());
+        builder.prefix(&prefix).suffix(".tmp");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o777));
+        }
+        let staging = builder.tempdir_in(parent_dir(dest))?;
+        Ok(AtomicDir {
+            staging,
+            dest: dest.to_path_buf(),
+        })
+    }
+
+    /// The destination.
+    pub fn dest(&self) -> &Path {
+        &self.dest
+    }
+
+    /// Writes one file (a plain name, no folders) into the staging folder.
+    pub fn write(
+        &self,
+        name: &str,
+        write: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{name:?} is not a plain file name"),
+            ));
+        }
+        let file = File::create(self.staging.path().join(name))?;
+        let mut w = BufWriter::new(&file);
+        write(&mut w)?;
+        w.flush()?;
+        drop(w);
+        file.sync_all()
+    }
+
+    /// Puts the folder in place of the destination.
+    pub fn commit(self) -> io::Result<()> {
+        sync_dir(self.staging.path());
+        let staging = self.staging.keep();
+        let dest = self.dest;
+        let parent = parent_dir(&dest).to_path_buf();
+        let undo = |e: io::Error| {
+            let _ = std::fs::remove_dir_all(&staging);
+            e
+        };
+        let old = if std::fs::symlink_metadata(&dest).is_ok() {
+            let aside = tempfile::Builder::new()
+                .prefix(&format!(
+                    ".{}.",
+                    dest.file_name().unwrap_or_default().to_string_lossy()
+                ))
+                .suffix(".old")
+                .tempdir_in(&parent)
+                .map_err(undo)?
+                .keep();
+            // `aside` exists as an empty folder: renaming a folder over an empty one replaces it.
+            std::fs::rename(&dest, &aside).map_err(|e| {
+                let _ = std::fs::remove_dir(&aside);
+                undo(e)
+            })?;
+            Some(aside)
+        } else {
+            None
+        };
+        if let Err(e) = std::fs::rename(&staging, &dest) {
+            if let Some(old) = &old {
+                let _ = std::fs::rename(old, &dest);
+            }
+            return Err(undo(e));
+        }
+        if let Some(old) = old {
+            let _ = std::fs::remove_dir_all(old);
+        }
+        sync_dir(&parent);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +256,29 @@ mod tests {
         let dest = dir.path().join("nodir").join("a.txt");
         assert!(write_atomic(&dest, |e| e, |w| w.write_all(b"x")).is_err());
         assert!(entries(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_folder_appears_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("report");
+        let d = AtomicDir::create(&dest).unwrap();
+        d.write("a.txt", |w| w.write_all(b"a")).unwrap();
+        assert!(!dest.exists(), "nothing before the commit");
+        drop(d);
+        assert!(entries(dir.path()).is_empty(), "staging removed on drop");
+        assert!(AtomicDir::create(&dest)
+            .unwrap()
+            .write("../x", |_| Ok(()))
+            .is_err());
+
+        std::fs::create_dir(&dest).unwrap();
+        std::fs::write(dest.join("stale.png"), "old").unwrap();
+        let d = AtomicDir::create(&dest).unwrap();
+        d.write("a.txt", |w| w.write_all(b"new")).unwrap();
+        d.write("b.txt", |w| w.write_all(b"bee")).unwrap();
+        d.commit().unwrap();
+        assert_eq!(entries(&dest), ["a.txt", "b.txt"], "replaced as a whole");
+        assert_eq!(entries(dir.path()), ["report"], "nothing left beside it");
     }
 }

@@ -23,6 +23,7 @@ pub mod device;
 pub mod fit;
 pub mod gzip;
 pub mod model;
+pub mod report;
 pub mod sapi;
 pub mod schema;
 pub mod server;

@@ -19,6 +19,8 @@ pub const TRUTH: &str = include_str!("../schemas/truth.schema.json");
 pub const PLAN: &str = include_str!("../schemas/plan.schema.json");
 /// The fit result schema (`schemas/fit.schema.json`).
 pub const FIT: &str = include_str!("../schemas/fit.schema.json");
+/// The report file schema (`schemas/report.schema.json`).
+pub const REPORT: &str = include_str!("../schemas/report.schema.json");
 /// The analysis file schema (`schemas/analysis.schema.json`).
 pub const ANALYSIS: &str = include_str!("../schemas/analysis.schema.json");
 

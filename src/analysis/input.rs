@@ -2,10 +2,10 @@
 //! model parameter, and the covariance the delta method needs. Everything else in `analysis` goes through
 //! [`Estimate`] and [`QubitInput`], so a change in how the fit reports its errors is adapted here only.
 //!
-//! Which standard error: the block-bootstrap SE when the fit has one (honest under over-dispersion,
-//! docs/physics.md §3.5), else the dispersion-scaled SE (`se · sqrt(φ)` when φ > 1), else the binomial SE.
-//! On a bound (γ or η at 0) a Hessian SE is meaningless (§3.2): there the SE is the half-width of the 95 %
-//! profile interval divided by 1.96 (the interval runs from 0 to its upper end).
+//! Which standard error: the fit's default robust SE (a sandwich over calls or over h values, honest
+//! under over-dispersion, docs/physics.md §3.5, docs/uncertainties.md), else the block-bootstrap SE, else
+//! the model-based SE. On a bound (γ or η at 0) a Hessian SE is meaningless (§3.2): there the SE is the
+//! half-width of the fit's 95 % interval divided by 1.96 (the interval runs from 0 to its upper end).
 //!
 //! Covariance: the fit reports marginal SEs only. The correlation between parameters comes from the
 //! expected (Fisher) information `Σ N ∂p∂pᵀ/(pq)` at the fitted values (physics.md §6) on the sweep's own
@@ -19,13 +19,13 @@ use crate::model::{fisher_information, Model, NoiseKind, Param, Params};
 /// Where a standard error comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SeSource {
+    /// The fit's default robust (sandwich) SE.
+    Robust,
     /// Block bootstrap over calls (its precision depends on the number of blocks).
     Bootstrap,
-    /// Binomial SE × sqrt(dispersion).
-    Scaled,
-    /// Binomial SE from the observed information.
+    /// Model-based SE from the observed information of the fitted likelihood.
     Binomial,
-    /// Half-width of the 95 % profile interval / 1.96.
+    /// Half-width of the fit's 95 % interval / 1.96.
     Profile,
 }
 
@@ -73,38 +73,25 @@ pub fn estimate(q: &QubitFit, p: Param) -> Option<Estimate> {
     }
     let value = q.values()[p.index()]?;
     let (lo, hi) = q.intervals()[p.index()];
-    let boot = q.bootstrap.as_ref().and_then(|b| match p {
-        Param::Beta => b.beta_se,
-        Param::B => b.b_se,
-        Param::Gamma => b.gamma_se,
-        Param::Eta => b.eta_se,
-    });
-    let scaled = [
-        q.beta_se_scaled,
-        q.b_se_scaled,
-        q.gamma_se_scaled,
-        q.eta_se_scaled,
-    ][p.index()];
-    let binomial = q.ses()[p.index()];
+    let e = q.estimate(p);
     let on_bound = matches!(&q.status, FitStatus::OnBound { at } if at.contains(&p));
-    let profile_half = match (lo, hi) {
+    let half = match (lo, hi) {
         (Some(l), Some(h)) if h > l => Some((h - l) / (2.0 * 1.959_963_984_540_054)),
         _ => None,
     };
-    let over = q.dispersion.is_some_and(|d| d > 1.0);
     let tag = |v: Option<f64>, s: SeSource| v.map(|v| (v, s));
-    let boot = tag(boot, SeSource::Bootstrap);
-    let profile_half = tag(profile_half, SeSource::Profile);
+    let boot = tag(
+        q.bootstrap.as_ref().and_then(|b| b.params[p].se),
+        SeSource::Bootstrap,
+    );
+    let half = tag(half, SeSource::Profile);
     let se = if on_bound {
-        boot.or(profile_half)
+        half.or(boot)
     } else {
-        boot.or(if over {
-            tag(scaled, SeSource::Scaled)
-        } else {
-            None
-        })
-        .or(tag(binomial, SeSource::Binomial))
-        .or(profile_half)
+        tag(e.se, SeSource::Robust)
+            .or(boot)
+            .or(tag(e.se_model, SeSource::Binomial))
+            .or(half)
     };
     let se = se.filter(|(s, _)| s.is_finite() && *s >= 0.0);
     Some(Estimate {
@@ -266,16 +253,19 @@ mod tests {
         q.status = FitStatus::OnBound {
             at: vec![Param::Eta],
         };
-        q.beta = Some(6.0);
-        q.b = Some(0.01);
-        q.gamma = Some(0.05);
-        q.eta = Some(0.0);
-        q.beta_se = Some(0.05);
-        q.b_se = Some(0.001);
-        q.gamma_se = Some(0.004);
-        q.beta_se_scaled = Some(0.1);
-        q.eta_lo = Some(0.0);
-        q.eta_hi = Some(0.0196);
+        let set = |q: &mut QubitFit, p: Param, v: f64, se: Option<f64>, model: Option<f64>| {
+            let e = &mut q.params[p];
+            e.value = Some(v);
+            e.se = se;
+            e.se_model = model;
+        };
+        // β: robust SE; b: only a model-based SE; γ: both; η on its bound: interval [0, 0.0196]
+        set(&mut q, Param::Beta, 6.0, Some(0.1), Some(0.05));
+        set(&mut q, Param::B, 0.01, None, Some(0.001));
+        set(&mut q, Param::Gamma, 0.05, Some(0.006), Some(0.004));
+        set(&mut q, Param::Eta, 0.0, None, None);
+        q.params[Param::Eta].lo = Some(0.0);
+        q.params[Param::Eta].hi = Some(0.0196);
         q.dispersion = Some(4.0);
         q
     }
@@ -284,9 +274,11 @@ mod tests {
     fn se_choice_follows_the_documented_order() {
         let q = fitted();
         let beta = estimate(&q, Param::Beta).unwrap();
-        assert_eq!(beta.se, Some(0.1), "scaled SE when over-dispersed");
+        assert_eq!(beta.se, Some(0.1), "the robust SE first");
+        assert_eq!(beta.se_source, Some(SeSource::Robust));
         let b = estimate(&q, Param::B).unwrap();
-        assert_eq!(b.se, Some(0.001), "binomial SE when no scaled one");
+        assert_eq!(b.se, Some(0.001), "model-based SE when no robust one");
+        assert_eq!(b.se_source, Some(SeSource::Binomial));
         let eta = estimate(&q, Param::Eta).unwrap();
         assert!((eta.se.unwrap() - 0.0196 / 3.919_927_969_080_108).abs() < 1e-12);
         let failed = QubitFit::failed(1, Model::Qasa, FailReason::NoReads, String::new());

@@ -282,14 +282,20 @@ mod tests {
     use super::*;
     use crate::analysis::input::qubit_input;
     use crate::fit::{FailReason, FitStatus, QubitFit};
-    use crate::model::Model;
+    use crate::model::{Model, Param};
 
     fn input(beta: f64, b: f64, gamma: f64, eta: f64) -> QubitInput {
         let mut f = QubitFit::failed(3, Model::Qasa, FailReason::NoReads, String::new());
         f.status = FitStatus::Converged;
-        (f.beta, f.b, f.gamma, f.eta) = (Some(beta), Some(b), Some(gamma), Some(eta));
-        (f.beta_se, f.b_se, f.gamma_se, f.eta_se) =
-            (Some(0.05), Some(1e-3), Some(5e-3), Some(2e-3));
+        for (p, v, se) in [
+            (Param::Beta, beta, 0.05),
+            (Param::B, b, 1e-3),
+            (Param::Gamma, gamma, 5e-3),
+            (Param::Eta, eta, 2e-3),
+        ] {
+            f.params[p].value = Some(v);
+            f.params[p].se = Some(se);
+        }
         qubit_input(&f)
     }
 

@@ -10,6 +10,7 @@ mod collect_adaptive;
 mod compare;
 mod console;
 mod convert;
+mod demo;
 mod fit;
 mod graph_args;
 mod numbers;
@@ -17,6 +18,7 @@ mod output;
 mod plan;
 mod plan_design;
 mod progress;
+mod report;
 mod sapi_args;
 mod serve;
 mod simulate;
@@ -60,6 +62,10 @@ enum Command {
     Solvers(solvers::SolversArgs),
     /// Run a local SAPI-compatible server backed by the virtual QPU.
     Serve(serve::Args),
+    /// The whole pipeline on a virtual chip, no account needed: sweep → fit → report.
+    Demo(demo::Args),
+    /// Hardware report of a sweep: self-contained HTML, Markdown with PNG plots, JSON.
+    Report(report::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -78,6 +84,8 @@ pub fn main() -> ExitCode {
         Command::Topology(a) => topology::run(a),
         Command::Solvers(a) => solvers::run(&a),
         Command::Serve(a) => serve::run(a),
+        Command::Report(a) => report::run(a),
+        Command::Demo(a) => demo::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

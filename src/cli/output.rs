@@ -128,6 +128,28 @@ impl Outputs {
         Ok(OutputId(self.planned.len() - 1))
     }
 
+    /// Checks an output folder that is written whole ([`qasa::atomic_file::AtomicDir`]): not an input,
+    /// not a file, and its parent folder exists and takes new files.
+    pub fn folder(&mut self, flag: &str, path: &Path) -> Result<()> {
+        let shown = path.display();
+        if path.file_name().is_none() {
+            return Err(usage(format!("{flag} {shown}: not a folder name")));
+        }
+        if path.exists() && !path.is_dir() {
+            return Err(usage(format!(
+                "{flag} {shown} is a file: give a folder name"
+            )));
+        }
+        let key = FileKey::of(path);
+        if let Some((input, _)) = self.inputs.iter().find(|(_, k)| k.same_file(&key)) {
+            return Err(usage(format!(
+                "{flag} {shown} is the input {}: choose another output name",
+                input.display()
+            )));
+        }
+        check_folder(path)
+    }
+
     /// Checks an optional output (`--csv FILE`).
     pub fn optional(&mut self, flag: &str, path: Option<&Path>) -> Result<Option<OutputId>> {
         path.map(|p| self.output(flag, p)).transpose()

@@ -244,6 +244,7 @@ pub fn sweep_meta(plan: &Plan, source: SweepSource) -> SweepMeta {
     meta.parameters.insert("num_reads".into(), max_reads.into());
     meta.gauges = Some(plan.gauges.is_some());
     meta.seed = Some(plan.seed);
+    meta.calls_per_block = calls_per_block(plan);
     meta.campaign = Some(CampaignMeta {
         plan_sha256: plan.sha256.clone(),
         calls: plan.calls.len() as u64,
@@ -252,4 +253,29 @@ pub fn sweep_meta(plan: &Plan, source: SweepSource) -> SweepMeta {
         resubmitted_calls: 0,
     });
     meta
+}
+
+/// Calls in every (h, block) cell of the sweep, when the same for all cells (`meta.calls_per_block`, the
+/// condition of the fit's per-call likelihood). With gauges, a qubit sees at a physical field one call
+/// of each ±h partner pair of its block, so the count holds per qubit only when every gauged call at
+/// h ≠ 0 has its partner at -h (same gauge, flip, reads and block); otherwise `None`.
+fn calls_per_block(plan: &Plan) -> Option<u32> {
+    use std::collections::HashMap;
+    if plan.blocks == 0 {
+        return None;
+    }
+    let mut cells = vec![0u32; plan.h.len() * plan.blocks as usize];
+    // a partner pair: |h|, gauge, flip, reads, block
+    type Partner = (u64, Option<u32>, bool, u32, Option<u32>);
+    let mut partners: HashMap<Partner, i64> = HashMap::new();
+    for c in &plan.calls {
+        let cell = plan.row_of(c.h)? * plan.blocks as usize + c.block? as usize;
+        *cells.get_mut(cell)? += 1;
+        if c.gauge.is_some() && c.h != 0.0 {
+            let key = (c.h.abs().to_bits(), c.gauge, c.flip, c.reads, c.block);
+            *partners.entry(key).or_default() += if c.h > 0.0 { 1 } else { -1 };
+        }
+    }
+    let k = *cells.first()?;
+    (k > 0 && cells.iter().all(|&n| n == k) && partners.values().all(|&n| n == 0)).then_some(k)
 }

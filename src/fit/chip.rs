@@ -1,13 +1,16 @@
-//! The whole chip: validate the sweep, then fit every qubit in parallel (rayon), reporting progress to the
-//! caller (the binary draws it). No qubit is dropped.
+//! The whole chip: validate the sweep, then fit every qubit in parallel (rayon), reporting progress to a
+//! callback (the binary draws it). No qubit is dropped.
 
 use super::bootstrap::{draw_weights, CallCounts};
-use super::config::FitConfig;
-use super::qubit::fit_qubit;
-use super::result::{FitMeta, FitResult, FitSummary, QubitFit};
+use super::config::{FitConfig, NoiseLikelihood};
+use super::noise::{choose_noise, per_call_possible};
+use super::qubit::{fit_qubit, QubitData};
+use super::result::{ErrorSummary, FitMeta, FitResult, FitSummary, QubitFit};
+use super::robust::{ErrorMethod, CONFIDENCE};
 use super::warnings::FitWarning;
 use super::FitError;
-use crate::model::QubitCounts;
+use crate::model::calls::GaussGrid;
+use crate::model::{Param, QubitCounts};
 use crate::sweep::{CountMatrix, Sweep};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -48,7 +51,50 @@ pub fn validate(sweep: &Sweep, cfg: &FitConfig) -> Result<(), FitError> {
             calls: sweep.blocks.len(),
         });
     }
+    if cfg.bootstrap > 0 {
+        // weights (one Vec per replicate) + per thread the replicate estimates of the qubit in work
+        let threads = rayon::current_num_threads() as u128;
+        let per_rep = 64 + 4 * sweep.blocks.len() as u128 + 128 * threads;
+        let bytes = cfg.bootstrap as u128 * per_rep;
+        let available = available_memory();
+        if bytes > u128::from(available) / 2 {
+            return Err(FitError::BootstrapTooLarge {
+                reps: cfg.bootstrap,
+                bytes,
+                available,
+                max_reps: (u128::from(available) / 2 / per_rep) as usize,
+            });
+        }
+    }
+    if cfg.noise == NoiseLikelihood::PerCall {
+        if let Err(reason) = per_call_possible(sweep, cfg.model) {
+            return Err(FitError::PerCallUnavailable { reason });
+        }
+    }
     Ok(())
+}
+
+/// Memory the fit may use, bytes: `MemAvailable` of /proc/meminfo where there is one, else 4 GiB.
+fn available_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("MemAvailable:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(4 << 30, |kb| kb.saturating_mul(1024))
+}
+
+/// One qubit's per-call block cells `(h, down, reads)`, grouped by h (empty cells dropped).
+pub fn block_cells(sweep: &Sweep, iq: usize) -> QubitCounts {
+    QubitCounts::from_triples(sweep.h.iter().enumerate().flat_map(|(ih, &h)| {
+        sweep.blocks.iter().map(move |b| {
+            let (k, n) = b.get(ih, iq);
+            (h, k, n)
+        })
+    }))
 }
 
 /// One qubit's counts from the sweep.
@@ -83,7 +129,7 @@ pub fn fit_sweep(sweep: &Sweep, cfg: &FitConfig) -> Result<FitResult, FitError> 
     fit_sweep_with_progress(sweep, cfg, &|_| {})
 }
 
-/// Fits every qubit of `sweep`; `progress` receives the number of qubits done so far (from any thread).
+/// [`fit_sweep`], reporting the number of qubits fitted so far to `progress` (from any thread).
 pub fn fit_sweep_with_progress(
     sweep: &Sweep,
     cfg: &FitConfig,
@@ -96,22 +142,22 @@ pub fn fit_sweep_with_progress(
     } else {
         Vec::new()
     };
-    let frame_known = sweep.meta.gauges.is_some();
+    let grid = GaussGrid::default();
+    let (noise, per_call, model) = choose_noise(sweep, cfg, &grid);
+    let used = FitConfig {
+        model,
+        ..cfg.clone()
+    };
     let done = AtomicU64::new(0);
-    let qubits: Vec<QubitFit> = (0..n_q)
+    let mut qubits: Vec<QubitFit> = (0..n_q)
         .into_par_iter()
         .map(|iq| {
-            let data = qubit_counts(sweep, iq);
-            let calls = (!weights.is_empty()).then(|| call_counts(sweep, iq));
-            let mut f = fit_qubit(sweep.qubits[iq], &data, calls.as_ref(), &weights, cfg);
-            if frame_known {
-                // counts recorded in the physical frame: odd symmetry is physics, not gauge averaging
-                f.warnings.retain(|w| *w != FitWarning::GaugeAveraged);
-            }
+            let f = fit_column(sweep, iq, &used, per_call, &grid, &weights);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1);
             f
         })
         .collect();
+    gauge_warnings(&mut qubits, sweep.meta.gauges.is_some());
     let (h_min, h_max) = sweep
         .h
         .iter()
@@ -127,13 +173,63 @@ pub fn fit_sweep_with_progress(
         n_qubits: n_q,
         n_calls: sweep.blocks.len(),
     };
+    let method = if sweep.blocks.is_empty() {
+        ErrorMethod::RobustH
+    } else {
+        ErrorMethod::ClusterRobustCalls
+    };
     let summary = summarize(&qubits);
     Ok(FitResult {
         meta,
         config: cfg.clone(),
+        noise,
+        errors: ErrorSummary {
+            method,
+            confidence_level: CONFIDENCE,
+            description: method.describe().to_string(),
+        },
         qubits,
         summary,
+        truth_check: None,
     })
+}
+
+/// Fits column `iq`.
+fn fit_column(
+    sweep: &Sweep,
+    iq: usize,
+    cfg: &FitConfig,
+    per_call: bool,
+    grid: &GaussGrid,
+    weights: &[Vec<u32>],
+) -> QubitFit {
+    let data = qubit_counts(sweep, iq);
+    let cells = (!sweep.blocks.is_empty()).then(|| block_cells(sweep, iq));
+    let qd = QubitData {
+        pooled: &data,
+        cells: cells.as_ref(),
+        per_call,
+        grid: Some(grid),
+    };
+    let calls = (!weights.is_empty()).then(|| call_counts(sweep, iq));
+    fit_qubit(sweep.qubits[iq], &qd, calls.as_ref(), weights, cfg)
+}
+
+/// Chip-level rule for the gauge-averaging warning (docs/physics.md §3.4): gauge averaging acts on every
+/// qubit, so the warning stands only when at least half of the fitted qubits look gauge-averaged (a
+/// physical-frame qubit with b ≈ 0 and a large η looks the same on its own). Never for sweeps whose
+/// frame is known.
+fn gauge_warnings(qubits: &mut [QubitFit], frame_known: bool) {
+    let ok = qubits.iter().filter(|q| !q.status.is_failed()).count();
+    let flagged = qubits
+        .iter()
+        .filter(|q| q.warnings.contains(&FitWarning::GaugeAveraged))
+        .count();
+    if frame_known || flagged * 2 < ok {
+        for q in qubits.iter_mut() {
+            q.warnings.retain(|w| *w != FitWarning::GaugeAveraged);
+        }
+    }
 }
 
 fn median(mut v: Vec<f64>) -> Option<f64> {
@@ -182,10 +278,10 @@ pub fn summarize(q: &[QubitFit]) -> FitSummary {
             .filter(|f| matches!(f.status, FitStatus::OnBound { .. }))
             .count(),
         failed: q.len() - ok.len(),
-        median_beta: med(|f| f.beta),
-        median_b: med(|f| f.b),
-        median_gamma: med(|f| f.gamma),
-        median_eta: med(|f| f.eta),
+        median_beta: med(|f| f.value(Param::Beta)),
+        median_b: med(|f| f.value(Param::B)),
+        median_gamma: med(|f| f.value(Param::Gamma)),
+        median_eta: med(|f| f.value(Param::Eta)),
         median_dispersion: med(|f| f.dispersion),
         models: models.into_values().collect(),
         warnings: warnings.into_iter().collect(),

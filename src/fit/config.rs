@@ -20,21 +20,47 @@ impl std::str::FromStr for ModelChoice {
         if s == "auto" {
             Ok(ModelChoice::Auto)
         } else {
-            s.parse().map(ModelChoice::Fixed)
+            s.parse().map(ModelChoice::Fixed).map_err(|_| {
+                format!("unknown model {s:?}: use qasa, gaussian, gibbs, bias, noise or auto")
+            })
         }
     }
 }
 
-/// Which profile-likelihood intervals to compute.
+/// How the field noise enters the likelihood (docs/physics.md §3.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum NoiseLikelihood {
+    /// Per call when the sweep's blocks are single calls and the per-call likelihood is the better one
+    /// on the chip; per read otherwise.
+    #[default]
+    Auto,
+    /// Binomial counts of the averaged response (the noise drawn afresh for every read).
+    PerRead,
+    /// The reads of one call share one noise draw (needs per-call blocks of one call each).
+    PerCall,
+}
+
+impl NoiseLikelihood {
+    pub fn name(self) -> &'static str {
+        match self {
+            NoiseLikelihood::Auto => "auto",
+            NoiseLikelihood::PerRead => "per_read",
+            NoiseLikelihood::PerCall => "per_call",
+        }
+    }
+}
+
+/// Which profile-likelihood intervals (`*_profile_lo`, `*_profile_hi`; model-based, 95 %) to compute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum ProfileMode {
-    /// None (Wald intervals are not reported either).
+    /// None (the default: the robust intervals need no profile).
+    #[default]
     None,
     /// Only for γ and η when at or near their bound (|θ| < 2 SE).
     Bounds,
     /// For every fitted parameter.
-    #[default]
     All,
 }
 
@@ -42,6 +68,9 @@ pub enum ProfileMode {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FitConfig {
     pub model: ModelChoice,
+    /// Per-read or per-call noise likelihood.
+    #[serde(default)]
+    pub noise: NoiseLikelihood,
     /// Block-bootstrap replicates over calls (0 = off; needs per-call blocks in the sweep).
     pub bootstrap: usize,
     /// Seed of the bootstrap resampling.
@@ -58,9 +87,10 @@ impl Default for FitConfig {
     fn default() -> Self {
         FitConfig {
             model: ModelChoice::Fixed(Model::Qasa),
+            noise: NoiseLikelihood::Auto,
             bootstrap: 0,
             seed: 0,
-            profile: ProfileMode::All,
+            profile: ProfileMode::None,
             all_starts: false,
             solver: SolverOptions::default(),
         }

@@ -14,27 +14,34 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod bootstrap;
+pub mod check;
 pub mod chip;
 pub mod config;
+pub mod estimate;
 pub mod export;
 mod linalg;
 pub mod multistart;
+pub mod noise;
 pub mod objective;
 pub mod profile;
 pub mod qubit;
 pub mod result;
+pub mod robust;
 pub mod select;
 pub mod solver;
 pub mod start;
 pub mod warnings;
 
+pub use check::{check_against_truth, TruthCheck};
 pub use chip::{fit_sweep, fit_sweep_with_progress, qubit_counts, validate};
-pub use config::{FitConfig, ModelChoice, ProfileMode};
+pub use config::{FitConfig, ModelChoice, NoiseLikelihood, ProfileMode};
 pub use export::{write_params_csv, write_qasa_csv, PARAMS_CSV_HEADER, QASA_CSV_HEADER};
-pub use qubit::fit_qubit;
+pub use qubit::{fit_qubit, QubitData};
 pub use result::{
-    BootstrapFit, FailReason, FitMeta, FitResult, FitStatus, FitSummary, ModelScore, QubitFit,
+    BootstrapFit, ByParam, ErrorSummary, Estimate, FailReason, FitMeta, FitResult, FitStatus,
+    FitSummary, ModelScore, NoiseCandidate, NoiseChoice, QubitFit, Stat,
 };
+pub use robust::{ErrorMethod, CONFIDENCE};
 pub use solver::{SolverOptions, StopReason};
 pub use warnings::FitWarning;
 
@@ -47,6 +54,15 @@ pub enum FitError {
     NonFiniteField { index: usize, value: f64 },
     #[error("{what} has the wrong shape: {detail}; the sweep file is inconsistent")]
     Shape { what: String, detail: String },
-    #[error("bootstrap needs per-call blocks but the sweep has {calls}; drop --bootstrap or record calls separately")]
+    #[error("bootstrap needs per-call blocks but the sweep has {calls}; drop the bootstrap or record calls separately")]
     NoBlocks { calls: usize },
+    #[error("{reps} bootstrap replicates need about {} MB of memory, more than half of the {} MB available; use at most {max_reps} (a few hundred are plenty: the robust errors are the default)", bytes / 1_000_000, available / 1_000_000)]
+    BootstrapTooLarge {
+        reps: usize,
+        bytes: u128,
+        available: u64,
+        max_reps: usize,
+    },
+    #[error("the per-call noise likelihood cannot be used: {reason}")]
+    PerCallUnavailable { reason: String },
 }

@@ -3,7 +3,18 @@
 use super::objective::{to_params, to_phi, Likelihood};
 use super::solver::{maximize, Solution, SolverOptions, StopReason};
 use super::start::starts;
-use crate::model::{Model, Params, QubitCounts};
+use crate::model::{Model, Param, Params};
+
+/// Which starting points to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Starts {
+    /// The first only (the data-driven guess, or the warm start).
+    First,
+    /// The alternatives only where the first ends near a bound or does not converge.
+    Needed,
+    /// Every one.
+    All,
+}
 
 /// Best solution over the starts.
 #[derive(Clone, Copy, Debug)]
@@ -16,41 +27,41 @@ pub struct MultiStart {
     pub agreeing: usize,
 }
 
-/// Fits `model` from each start in [`starts`] plus `extra` (e.g. a nested model's optimum, tried first)
+/// Fits `model` (likelihood `obj`) from each start in [`starts`] plus `extra` (e.g. a nested model's optimum, tried first)
 /// and keeps the converged solution with the highest ℓ (any solution if none converged).
 ///
-/// Unless `all_starts`, the alternative starts run only when the first one does not converge or ends
-/// near γ = 0 or η = 0 (|θ| < 1e-3, the region of the saddle trap of physics.md §3), and stop as soon as
-/// the second (high-noise) start reaches the same ℓ; a well-posed qubit costs one start.
+/// With [`Starts::Needed`], the alternative starts run only when the first one does not converge or
+/// ends near γ = 0 or η = 0 (|θ| < 1e-3, the region of the saddle trap of physics.md §3), and stop as
+/// soon as the second (high-noise) start reaches the same ℓ; a well-posed qubit costs one start.
 pub fn fit_model(
+    obj: &Likelihood<'_>,
     model: Model,
-    data: &QubitCounts,
     guess: &Params,
     extra: Option<&Params>,
     opts: &SolverOptions,
-    all_starts: bool,
+    starts_wanted: Starts,
 ) -> MultiStart {
-    let obj = Likelihood {
-        kind: model.noise(),
-        data,
-    };
+    let all_starts = starts_wanted == Starts::All;
     let free = model.free();
     let mut list = starts(model, guess);
     if let Some(e) = extra {
         let mut a = e.to_array();
         // keep γ, η off their saddle at 0
-        for i in 2..4 {
-            if free[i] && a[i].abs() < 1e-3 {
-                a[i] = if i == 2 { guess.gamma } else { guess.eta };
-            }
-            if !free[i] {
-                a[i] = 0.0;
+        for p in Param::EVEN {
+            let i = p.index();
+            if model.fits(p) && a[i].abs() < 1e-3 {
+                a[i] = guess.get(p);
             }
         }
-        if !free[1] {
-            a[1] = 0.0;
+        for p in Param::ALL {
+            if !model.fits(p) {
+                a[p.index()] = 0.0;
+            }
         }
         list.insert(0, Params::from_array(a));
+    }
+    if starts_wanted == Starts::First {
+        list.truncate(1);
     }
     let mut sols: Vec<Solution> = Vec::with_capacity(list.len());
     let mut iterations = 0;
@@ -65,22 +76,28 @@ pub fn fit_model(
             start = Params::new(
                 f.beta * 1.3,
                 f.b,
-                if free[2] {
+                if model.fits(Param::Gamma) {
                     f.gamma.abs().max(1e-3)
                 } else {
                     0.0
                 },
-                if free[3] { 0.6 / f.beta } else { 0.0 },
+                if model.fits(Param::Eta) {
+                    0.6 / f.beta
+                } else {
+                    0.0
+                },
             );
         }
-        let sol = maximize(&obj, to_phi(&start), free, opts);
+        let sol = maximize(obj, to_phi(&start), free, opts);
         iterations += sol.iterations;
         sols.push(sol);
         if all_starts || sol.stop != StopReason::Converged {
             continue;
         }
         let first = sols[0];
-        let interior = (2..4).all(|i| !free[i] || first.phi[i].abs() >= 1e-3);
+        let interior = Param::EVEN
+            .into_iter()
+            .all(|p| !model.fits(p) || first.phi[p.index()].abs() >= 1e-3);
         let agree = |a: &Solution, b: &Solution| {
             a.stop == StopReason::Converged && (a.ll - b.ll).abs() <= 1e-6
         };

@@ -53,7 +53,7 @@ impl Prof<'_> {
             }
         }
         start[self.j] = v;
-        for i in 2..4 {
+        for i in Param::EVEN.map(Param::index) {
             if free[i] && start[i].abs() < 1e-4 {
                 start[i] = 1e-3;
             }
@@ -171,7 +171,7 @@ pub fn profile_interval(
     let mut slope = [0.0; 4];
     if let (Some(c), Some(vj)) = (cov_phi, var) {
         // for |γ|, |η| profiled from a negative estimate the ridge direction flips
-        let sign = if j >= 2 && phi_hat[j] < 0.0 {
+        let sign = if param.is_even() && phi_hat[j] < 0.0 {
             -1.0
         } else {
             1.0
@@ -197,7 +197,7 @@ pub fn profile_interval(
         better: None,
     };
     let first = var.map_or(FALLBACK[j], |v| 1.96 * v.sqrt());
-    let (lo, hi) = if j >= 2 {
+    let (lo, hi) = if param.is_even() {
         let c = phi_hat[j].abs();
         let mut hat = phi_hat;
         hat[j] = c;

@@ -1,32 +1,75 @@
 //! The per-qubit loop: validate counts → multi-start fit (one model, or all and choose by BIC) →
-//! observed-information errors, dispersion, profile intervals → bootstrap → status and warnings.
+//! observed-information errors, dispersion, profile intervals → status → bootstrap → warnings.
 
 use super::bootstrap::{bootstrap_qubit, CallCounts};
 use super::config::{FitConfig, ModelChoice, ProfileMode};
 use super::linalg::spd_inverse;
-use super::multistart::{fit_model, MultiStart};
-use super::objective::{to_natural, to_params, Likelihood};
+use super::multistart::{fit_model, MultiStart, Starts};
+use super::objective::Likelihood;
+use super::objective::{to_natural, to_params};
 use super::profile::profile_interval;
-use super::result::{FailReason, FitStatus, QubitFit};
+use super::result::{FailReason, FitStatus, ModelScore, QubitFit};
+use super::robust::{robust_errors, ErrorMethod};
 use super::select::{best_by_bic, score};
 use super::solver::{maximize, StopReason};
 use super::start::data_guess;
 use super::warnings::FitWarning;
+use crate::model::calls::GaussGrid;
 use crate::model::{
     log_likelihood, saturated_log_likelihood, LogLik, Model, Order, Param, Params, QubitCounts,
 };
+
+/// One qubit's data as the fit sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct QubitData<'a> {
+    /// Counts pooled over calls, per h.
+    pub pooled: &'a QubitCounts,
+    /// Per-call block cells `(h, k, n)` grouped by h, when the sweep has blocks: the clusters of the
+    /// robust errors, and the data of the per-call likelihood.
+    pub cells: Option<&'a QubitCounts>,
+    /// Fit the per-call likelihood over `cells` (each cell one call).
+    pub per_call: bool,
+    /// z grid of the Gaussian per-call law.
+    pub grid: Option<&'a GaussGrid>,
+}
+
+impl<'a> QubitData<'a> {
+    /// Pooled counts only.
+    pub fn pooled(pooled: &'a QubitCounts) -> Self {
+        QubitData {
+            pooled,
+            cells: None,
+            per_call: false,
+            grid: None,
+        }
+    }
+    /// The likelihood `model` is fitted with.
+    pub fn likelihood(&self, model: Model) -> Likelihood<'a> {
+        Likelihood {
+            kind: model.noise(),
+            data: self.pooled,
+            cells: self.cells.filter(|_| self.per_call),
+            grid: self.grid,
+        }
+    }
+}
 
 /// |θ| below this counts as on the bound θ = 0 (γ, η).
 pub const BOUND_TOL: f64 = 1e-7;
 
 /// Fits one qubit. Never panics and never drops the qubit: problems become a failed status.
+///
+/// Stages: [`check_counts`] → [`fit_candidates`] (one model, or all and choose by BIC) → [`refine`]
+/// (observed-information errors, dispersion, profile intervals, refit when a profile finds a better
+/// maximum) → status → bootstrap → [`add_warnings`].
 pub fn fit_qubit(
     qubit: u32,
-    data: &QubitCounts,
+    qd: &QubitData<'_>,
     calls: Option<&CallCounts>,
     weights: &[Vec<u32>],
     cfg: &FitConfig,
 ) -> QubitFit {
+    let data = qd.pooled;
     let default_model = match cfg.model {
         ModelChoice::Fixed(m) => m,
         ModelChoice::Auto => Model::Qasa,
@@ -37,11 +80,97 @@ pub fn fit_qubit(
         f.total_reads = data.total_reads();
         f
     };
-    if data.is_empty() {
+    let candidates = match check_counts(qubit, data, cfg.model, default_model) {
+        Ok(c) => c,
+        Err((reason, detail)) => return fail(reason, detail),
+    };
+    let starts = if cfg.all_starts {
+        Starts::All
+    } else {
+        Starts::Needed
+    };
+    let fits = fit_candidates(qd, &candidates, cfg, starts);
+    let (chosen, indistinguishable) = match best_by_bic(&fits.comparison) {
+        Some((m, alike)) => (m, alike),
+        None => (default_model, Vec::new()),
+    };
+    let Some((model, ms)) = fits
+        .fits
+        .iter()
+        .find(|f| f.0 == chosen)
+        .or(fits.fits.last())
+        .copied()
+    else {
         return fail(
+            FailReason::TooFewFieldValues,
+            format!("qubit {qubit}: no model could be fitted"),
+        );
+    };
+    let mut out = QubitFit::failed(qubit, model, FailReason::NonFiniteLikelihood, String::new());
+    out.comparison = fits.comparison;
+    out.indistinguishable = indistinguishable;
+    out.iterations = fits.iterations;
+    out.starts = ms.starts;
+    out.starts_agreeing = ms.agreeing;
+    out.n_points = data.len();
+    out.total_reads = data.total_reads();
+    if ms.best.stop != StopReason::Converged {
+        unconverged(&mut out, &ms, cfg);
+        add_warnings(&mut out, data, model, qd.per_call);
+        return out;
+    }
+    let phi = refine(&mut out, qd, model, &ms, cfg);
+    let at: Vec<Param> = Param::EVEN
+        .into_iter()
+        .filter(|&p| model.fits(p) && phi[p.index()].abs() < BOUND_TOL)
+        .collect();
+    out.status = if at.is_empty() {
+        FitStatus::Converged
+    } else {
+        FitStatus::OnBound { at }
+    };
+    if let (Some(c), true) = (calls, !weights.is_empty()) {
+        out.bootstrap = Some(bootstrap_qubit(model, qd, c, weights, phi, &cfg.solver));
+    }
+    add_warnings(&mut out, data, model, qd.per_call);
+    out
+}
+
+/// The maximised ℓ of each of `models` on one qubit (None where its counts cannot be fitted or the fit
+/// did not converge), fitted in order, each warm-started from the previous maximum, from the first
+/// start only: the chip's noise-likelihood comparison (a fit that stops short of a better maximum can
+/// only make its likelihood look worse, and the comparison sums over many qubits).
+pub fn max_log_likelihoods(
+    qd: &QubitData<'_>,
+    models: &[Model],
+    cfg: &FitConfig,
+) -> Vec<Option<f64>> {
+    let Some(&first) = models.first() else {
+        return Vec::new();
+    };
+    if check_counts(0, qd.pooled, ModelChoice::Fixed(first), first).is_err() {
+        return vec![None; models.len()];
+    }
+    fit_candidates(qd, models, cfg, Starts::First)
+        .fits
+        .iter()
+        .map(|(_, ms)| (ms.best.stop == StopReason::Converged).then_some(ms.best.ll))
+        .collect()
+}
+
+/// Checks one qubit's counts; returns the candidate models that its data can identify, or why it
+/// cannot be fitted.
+fn check_counts(
+    qubit: u32,
+    data: &QubitCounts,
+    choice: ModelChoice,
+    default_model: Model,
+) -> Result<Vec<Model>, (FailReason, String)> {
+    if data.is_empty() {
+        return Err((
             FailReason::NoReads,
             format!("qubit {qubit} has no reads at any h; check that it is in the working graph"),
-        );
+        ));
     }
     if data
         .h
@@ -50,16 +179,16 @@ pub fn fit_qubit(
         .chain(&data.n)
         .any(|v| !v.is_finite())
     {
-        return fail(
+        return Err((
             FailReason::NonFiniteData,
             format!("qubit {qubit}: non-finite h or counts"),
-        );
+        ));
     }
     let mut hs = data.h.clone();
     hs.sort_by(f64::total_cmp);
     hs.dedup();
     let distinct = hs.len();
-    let candidates: Vec<Model> = match cfg.model {
+    let candidates: Vec<Model> = match choice {
         ModelChoice::Fixed(m) => vec![m],
         ModelChoice::Auto => Model::ALL.to_vec(),
     }
@@ -67,71 +196,116 @@ pub fn fit_qubit(
     .filter(|m| m.n_params() <= distinct && (m.n_params() == 1 || distinct >= 2))
     .collect();
     if candidates.is_empty() || distinct < 2 {
-        return fail(
+        return Err((
             FailReason::TooFewFieldValues,
             format!("qubit {qubit}: {distinct} distinct h value(s) with reads, model {default_model} needs {}; sweep more h values", default_model.n_params().max(2)),
-        );
+        ));
     }
     if data.k.iter().all(|&k| k == 0.0) || data.k.iter().zip(&data.n).all(|(k, n)| k == n) {
-        return fail(FailReason::AllOneState, format!("qubit {qubit}: every read in the same state at every h; the MLE is at infinity (dead or stuck qubit?)"));
+        return Err((FailReason::AllOneState, format!("qubit {qubit}: every read in the same state at every h; the MLE is at infinity (dead or stuck qubit?)")));
     }
+    Ok(candidates)
+}
+
+/// The multi-start fits of every candidate model, with their comparison (more than one candidate).
+struct Candidates {
+    fits: Vec<(Model, MultiStart)>,
+    /// Solver iterations over all candidates and starts.
+    iterations: usize,
+    comparison: Vec<ModelScore>,
+}
+
+/// Fits the candidates in order from `starts`; a converged nested model warm-starts the next.
+fn fit_candidates(
+    qd: &QubitData<'_>,
+    candidates: &[Model],
+    cfg: &FitConfig,
+    starts: Starts,
+) -> Candidates {
+    let data = qd.pooled;
     let guess = data_guess(data);
-    // Fit the candidates (nested ones warm-start the next).
     let mut fits: Vec<(Model, MultiStart)> = Vec::new();
     let mut prev: Option<Params> = None;
-    for &m in &candidates {
-        let ms = fit_model(m, data, &guess, prev.as_ref(), &cfg.solver, cfg.all_starts);
+    for &m in candidates {
+        let ms = fit_model(
+            &qd.likelihood(m),
+            m,
+            &guess,
+            prev.as_ref(),
+            &cfg.solver,
+            starts,
+        );
         if ms.best.stop == StopReason::Converged {
             prev = Some(to_params(&ms.best.phi));
         }
         fits.push((m, ms));
     }
-    let total_iter: usize = fits.iter().map(|f| f.1.iterations).sum();
+    let iterations = fits.iter().map(|f| f.1.iterations).sum();
     let comparison = if candidates.len() > 1 {
         let ok: Vec<(Model, f64)> = fits
             .iter()
             .filter(|f| f.1.best.stop == StopReason::Converged)
             .map(|f| (f.0, f.1.best.ll))
             .collect();
-        score(&ok, data.total_reads())
+        // quasi-likelihood scaling of pooled ℓ by the dispersion of the largest model (the per-call
+        // likelihood describes the over-dispersion itself)
+        let phi = if qd.per_call {
+            1.0
+        } else {
+            dispersion_of(&fits, data).max(1.0)
+        };
+        score(&ok, data.total_reads(), phi)
     } else {
         Vec::new()
     };
-    let chosen = best_by_bic(&comparison).unwrap_or(default_model);
-    let Some((model, ms)) = fits.iter().find(|f| f.0 == chosen).or(fits.last()).copied() else {
-        return fail(
-            FailReason::TooFewFieldValues,
-            format!("qubit {qubit}: no model could be fitted"),
-        );
-    };
-    let mut out = QubitFit::failed(qubit, model, FailReason::NonFiniteLikelihood, String::new());
-    out.comparison = comparison;
-    out.iterations = total_iter;
-    out.starts = ms.starts;
-    out.starts_agreeing = ms.agreeing;
-    out.n_points = data.len();
-    out.total_reads = data.total_reads();
-    let stop = ms.best.stop;
-    if stop != StopReason::Converged {
-        let (reason, detail) = match stop {
-            StopReason::IterationLimit => (FailReason::IterationLimit, format!("qubit {qubit}: no convergence in {} iterations; raise the limit or check the data", cfg.solver.max_iter)),
-            StopReason::Stalled => (FailReason::Stalled, format!("qubit {qubit}: no step improved the likelihood")),
-            _ => (FailReason::NonFiniteLikelihood, format!("qubit {qubit}: likelihood not finite at any starting point")),
-        };
-        out.status = FitStatus::Failed { reason, detail };
-        if ms.best.ll.is_finite() {
-            fill_values(&mut out, &to_params(&ms.best.phi), model);
-            out.ll = Some(ms.best.ll);
-        }
-        add_warnings(&mut out, data, model);
-        return out;
+    Candidates {
+        fits,
+        iterations,
+        comparison,
     }
+}
+
+/// The failed status of a fit whose best start did not converge (its values kept when ℓ is finite).
+fn unconverged(out: &mut QubitFit, ms: &MultiStart, cfg: &FitConfig) {
+    let qubit = out.qubit;
+    let (reason, detail) = match ms.best.stop {
+        StopReason::IterationLimit => (
+            FailReason::IterationLimit,
+            format!(
+                "qubit {qubit}: no convergence in {} iterations; raise the limit or check the data",
+                cfg.solver.max_iter
+            ),
+        ),
+        StopReason::Stalled => (
+            FailReason::Stalled,
+            format!("qubit {qubit}: no step improved the likelihood"),
+        ),
+        _ => (
+            FailReason::NonFiniteLikelihood,
+            format!("qubit {qubit}: likelihood not finite at any starting point"),
+        ),
+    };
+    out.status = FitStatus::Failed { reason, detail };
+    if ms.best.ll.is_finite() {
+        fill_values(out, &to_params(&ms.best.phi), out.model);
+        out.ll = Some(ms.best.ll);
+    }
+}
+
+/// From the converged maximum: values, observed-information errors and goodness of fit, then the
+/// profile intervals; when a profile meets a higher ℓ the fit is redone from there (at most twice) and
+/// everything recomputed. Returns the final maximum (working coordinates).
+fn refine(
+    out: &mut QubitFit,
+    qd: &QubitData<'_>,
+    model: Model,
+    ms: &MultiStart,
+    cfg: &FitConfig,
+) -> [f64; 4] {
+    let data = qd.pooled;
     let mut phi = ms.best.phi;
     let mut ll = ms.best.ll;
-    let obj = Likelihood {
-        kind: model.noise(),
-        data,
-    };
+    let obj = qd.likelihood(model);
     let free = model.free();
     snap_to_bound(&obj, free, &mut phi, &mut ll);
     let mut refits = 0;
@@ -139,80 +313,22 @@ pub fn fit_qubit(
     let ll_sat = saturated_log_likelihood(data);
     loop {
         let p = to_params(&phi);
-        fill_values(&mut out, &p, model);
+        fill_values(out, &p, model);
         out.ll = Some(ll);
-        // observed information in natural coordinates
         // observed information: reuse the solver's last evaluation when it is at this point
         let e = if final_eval.is_some_and(|(f, _)| f == phi) {
             final_eval.map_or_else(LogLik::default, |(_, ev)| to_natural(&ev, p.beta))
         } else {
-            log_likelihood(model.noise(), &p, data, Order::Hessian)
+            obj.natural(&p, Order::Hessian)
         };
-        let mut neg = [[0.0; 4]; 4];
-        for i in 0..4 {
-            for j in 0..4 {
-                neg[i][j] = -e.hess[i][j];
-            }
-        }
-        let idx: Vec<usize> = (0..4).filter(|&i| free[i]).collect();
-        let cov = spd_inverse(&neg, &idx);
-        let se: [Option<f64>; 4] = std::array::from_fn(|i| {
-            cov.filter(|_| free[i])
-                .map(|c| c[i][i].sqrt())
-                .filter(|s| s.is_finite())
-        });
-        out.beta_se = se[0];
-        out.b_se = se[1];
-        out.gamma_se = se[2];
-        out.eta_se = se[3];
-        out.deviance = Some(2.0 * (ll_sat - e.ll));
-        out.pearson_chi2 = Some(e.pearson_chi2);
-        out.dof = data.len() as i64 - model.n_params() as i64;
-        out.dispersion = (out.dof > 0).then(|| e.pearson_chi2 / out.dof as f64);
-        let sf = out.dispersion.map(f64::sqrt);
-        let scaled = |s: Option<f64>| s.zip(sf).map(|(a, b)| a * b);
-        out.beta_se_scaled = scaled(se[0]);
-        out.b_se_scaled = scaled(se[1]);
-        out.gamma_se_scaled = scaled(se[2]);
-        out.eta_se_scaled = scaled(se[3]);
-        // profile intervals; covariance in working coordinates (row/column of β scaled by 1/β)
-        let cov_phi = cov.map(|c| {
-            let sc = |i: usize| if i == 0 { 1.0 / p.beta } else { 1.0 };
-            let mut m = [[0.0; 4]; 4];
-            for i in 0..4 {
-                for k in 0..4 {
-                    m[i][k] = c[i][k] * sc(i) * sc(k);
-                }
-            }
-            m
-        });
-        let mut better: Option<([f64; 4], f64)> = None;
-        let mut iv: [(Option<f64>, Option<f64>); 4] = [(None, None); 4];
-        for prm in Param::ALL {
-            let j = prm.index();
-            if !free[j] {
-                continue;
-            }
-            let want = match cfg.profile {
-                ProfileMode::None => false,
-                ProfileMode::All => true,
-                ProfileMode::Bounds => j >= 2 && se[j].is_none_or(|s| phi[j].abs() < 2.0 * s),
-            };
-            if !want {
-                continue;
-            }
-            let r = profile_interval(&obj, free, phi, ll, prm, cov_phi.as_ref(), &cfg.solver);
-            if let Some(b) = r.better {
-                if better.is_none_or(|x| b.1 > x.1) {
-                    better = Some(b);
-                }
-            }
-            iv[j] = if j == 0 {
-                (r.lo.map(f64::exp), r.hi.map(f64::exp))
-            } else {
-                (r.lo, r.hi)
-            };
-        }
+        // goodness of fit of the mean response on the pooled counts
+        let pooled = if qd.per_call {
+            log_likelihood(model.noise(), &p, data, Order::Value)
+        } else {
+            e
+        };
+        let cov = observed_errors(out, &e, &pooled, data, model, ll_sat);
+        let (iv, better) = profile_all(out, &obj, model, phi, ll, &p, cov.as_ref(), cfg);
         if let Some((bphi, _)) = better {
             if refits < 2 {
                 refits += 1;
@@ -229,33 +345,170 @@ pub fn fit_qubit(
                 }
             }
         }
-        (out.beta_lo, out.beta_hi) = iv[0];
-        (out.b_lo, out.b_hi) = iv[1];
-        (out.gamma_lo, out.gamma_hi) = iv[2];
-        (out.eta_lo, out.eta_hi) = iv[3];
-        break;
+        for prm in Param::ALL {
+            let est = &mut out.params[prm];
+            (est.profile_lo, est.profile_hi) = iv[prm.index()];
+        }
+        robust(out, qd, &obj, &p, model, &e.hess);
+        return phi;
     }
-    let at: Vec<Param> = [Param::Gamma, Param::Eta]
-        .into_iter()
-        .filter(|p| free[p.index()] && phi[p.index()].abs() < BOUND_TOL)
-        .collect();
-    out.status = if at.is_empty() {
-        FitStatus::Converged
+}
+
+/// The default errors: the robust sandwich over the block cells (or the h values).
+/// `hess`: the Hessian of the fitted likelihood at `p` (natural coordinates).
+fn robust(
+    out: &mut QubitFit,
+    qd: &QubitData<'_>,
+    obj: &Likelihood<'_>,
+    p: &Params,
+    model: Model,
+    hess: &[[f64; 4]; 4],
+) {
+    let clusters = qd.cells.unwrap_or(qd.pooled);
+    out.error_method = Some(if qd.cells.is_some() {
+        ErrorMethod::ClusterRobustCalls
     } else {
-        FitStatus::OnBound { at }
-    };
-    if let (Some(c), true) = (calls, !weights.is_empty()) {
-        out.bootstrap = Some(bootstrap_qubit(model, c, weights, phi, &cfg.solver));
+        ErrorMethod::RobustH
+    });
+    if let Some(r) = robust_errors(obj, clusters, p, model, hess) {
+        for prm in Param::ALL {
+            let est = &mut out.params[prm];
+            est.se = r.se[prm.index()];
+            (est.lo, est.hi) = r.interval[prm.index()];
+        }
+        out.clusters = r.clusters;
+        out.critical_value = Some(r.critical);
     }
-    add_warnings(&mut out, data, model);
-    out
+}
+
+/// The dispersion of the largest converged candidate's fit on the pooled counts.
+fn dispersion_of(fits: &[(Model, MultiStart)], data: &QubitCounts) -> f64 {
+    fits.iter()
+        .filter(|f| f.1.best.stop == StopReason::Converged)
+        .max_by_key(|f| f.0.n_params())
+        .map_or(1.0, |(m, ms)| {
+            let e = log_likelihood(m.noise(), &to_params(&ms.best.phi), data, Order::Value);
+            let dof = data.len() as f64 - m.n_params() as f64;
+            if dof > 0.0 {
+                e.pearson_chi2 / dof
+            } else {
+                1.0
+            }
+        })
+}
+
+/// Standard errors from the observed information `-H` (natural coordinates, evaluation `e`), the
+/// scaled SEs, deviance, Pearson χ² and dispersion. Returns the covariance (inverse of `-H` on the
+/// fitted parameters), if `-H` is positive definite there.
+fn observed_errors(
+    out: &mut QubitFit,
+    e: &LogLik,
+    pooled: &LogLik,
+    data: &QubitCounts,
+    model: Model,
+    ll_sat: f64,
+) -> Option<[[f64; 4]; 4]> {
+    let free = model.free();
+    let mut neg = [[0.0; 4]; 4];
+    for i in 0..4 {
+        for j in 0..4 {
+            neg[i][j] = -e.hess[i][j];
+        }
+    }
+    let idx: Vec<usize> = (0..4).filter(|&i| free[i]).collect();
+    let cov = spd_inverse(&neg, &idx);
+    out.deviance = Some(2.0 * (ll_sat - pooled.ll));
+    out.pearson_chi2 = Some(pooled.pearson_chi2);
+    out.dof = data.len() as i64 - model.n_params() as i64;
+    out.dispersion = (out.dof > 0).then(|| pooled.pearson_chi2 / out.dof as f64);
+    let sf = out.dispersion.map(f64::sqrt);
+    for prm in Param::ALL {
+        let i = prm.index();
+        let se = cov
+            .filter(|_| free[i])
+            .map(|c| c[i][i].sqrt())
+            .filter(|s| s.is_finite());
+        let est = &mut out.params[prm];
+        est.se_model = se;
+        est.se_scaled = se.zip(sf).map(|(a, b)| a * b);
+    }
+    cov
+}
+
+/// An interval per parameter (natural coordinates) and a better maximum if a profile met one.
+type ProfileOutcome = ([(Option<f64>, Option<f64>); 4], Option<([f64; 4], f64)>);
+
+/// The profile-likelihood intervals that `cfg.profile` asks for, around the maximum `phi` (ℓ̂ = `ll`);
+/// `cov` (natural coordinates) sets the first steps.
+#[allow(clippy::too_many_arguments)]
+fn profile_all(
+    out: &QubitFit,
+    obj: &Likelihood<'_>,
+    model: Model,
+    phi: [f64; 4],
+    ll: f64,
+    p: &Params,
+    cov: Option<&[[f64; 4]; 4]>,
+    cfg: &FitConfig,
+) -> ProfileOutcome {
+    let free = model.free();
+    // covariance in working coordinates (row/column of β scaled by 1/β)
+    let cov_phi = cov.map(|c| {
+        let sc = |i: usize| {
+            if i == Param::Beta.index() {
+                1.0 / p.beta
+            } else {
+                1.0
+            }
+        };
+        let mut m = [[0.0; 4]; 4];
+        for i in 0..4 {
+            for k in 0..4 {
+                m[i][k] = c[i][k] * sc(i) * sc(k);
+            }
+        }
+        m
+    });
+    let mut better: Option<([f64; 4], f64)> = None;
+    let mut iv: [(Option<f64>, Option<f64>); 4] = [(None, None); 4];
+    for prm in Param::ALL {
+        let j = prm.index();
+        if !free[j] {
+            continue;
+        }
+        let want = match cfg.profile {
+            ProfileMode::None => false,
+            ProfileMode::All => true,
+            ProfileMode::Bounds => {
+                prm.is_even()
+                    && out.params[prm]
+                        .se_model
+                        .is_none_or(|s| phi[j].abs() < 2.0 * s)
+            }
+        };
+        if !want {
+            continue;
+        }
+        let r = profile_interval(obj, free, phi, ll, prm, cov_phi.as_ref(), &cfg.solver);
+        if let Some(b) = r.better {
+            if better.is_none_or(|x| b.1 > x.1) {
+                better = Some(b);
+            }
+        }
+        iv[j] = if prm == Param::Beta {
+            (r.lo.map(f64::exp), r.hi.map(f64::exp))
+        } else {
+            (r.lo, r.hi)
+        };
+    }
+    (iv, better)
 }
 
 /// Sets γ or η to exactly 0 when the solver stopped within a hair of it and ℓ there is no lower
 /// (the cubic convergence onto an even maximum leaves residues like 1e-7).
 fn snap_to_bound(obj: &Likelihood<'_>, free: [bool; 4], phi: &mut [f64; 4], ll: &mut f64) {
     use super::objective::Objective;
-    for j in 2..4 {
+    for j in Param::EVEN.map(Param::index) {
         if free[j] && phi[j] != 0.0 && phi[j].abs() < 1e-4 {
             let mut t = *phi;
             t[j] = 0.0;
@@ -269,33 +522,40 @@ fn snap_to_bound(obj: &Likelihood<'_>, free: [bool; 4], phi: &mut [f64; 4], ll: 
 }
 
 fn fill_values(out: &mut QubitFit, p: &Params, model: Model) {
-    let free = model.free();
-    out.beta = Some(p.beta);
-    out.b = Some(if free[1] { p.b } else { 0.0 });
-    out.gamma = Some(if free[2] { p.gamma.abs() } else { 0.0 });
-    out.eta = Some(if free[3] { p.eta.abs() } else { 0.0 });
+    for prm in Param::ALL {
+        let v = p.get(prm);
+        out.params[prm].value = Some(if !model.fits(prm) {
+            0.0
+        } else if prm.is_even() {
+            v.abs()
+        } else {
+            v
+        });
+    }
     let g2 = p.gamma * p.gamma;
     let s = (1.0 + g2).sqrt();
-    out.wrong_state_floor = Some(if free[2] {
+    out.wrong_state_floor = Some(if model.fits(Param::Gamma) {
         g2 / (2.0 * s * (s + 1.0))
     } else {
         0.0
     });
 }
 
-fn add_warnings(out: &mut QubitFit, data: &QubitCounts, model: Model) {
-    let free = model.free();
-    let (beta, b, eta) = (
-        out.beta.unwrap_or(0.0),
-        out.b.unwrap_or(0.0),
-        out.eta.unwrap_or(0.0),
+/// The warnings of a fit (`per_call`: fitted with the per-call likelihood, which describes the
+/// over-dispersion of the pooled counts itself).
+fn add_warnings(out: &mut QubitFit, data: &QubitCounts, model: Model, per_call: bool) {
+    let [beta, b, _, eta] = out.values().map(|v| v.unwrap_or(0.0));
+    let (eta_lo, eta_se, b_se) = (
+        out.interval(Param::Eta).0,
+        out.se(Param::Eta),
+        out.se(Param::B),
     );
     let w = &mut out.warnings;
-    if free[2] && !data.h.iter().any(|h| beta * (h + b).abs() > 4.0) {
+    if model.fits(Param::Gamma) && !data.h.iter().any(|h| beta * (h + b).abs() > 4.0) {
         w.push(FitWarning::NoPlateau);
     }
-    if free[3] {
-        let unresolved = match (out.eta_lo, out.eta_se) {
+    if model.fits(Param::Eta) {
+        let unresolved = match (eta_lo, eta_se) {
             (Some(lo), _) => lo <= 0.0,
             (None, Some(se)) => eta < 2.0 * se,
             (None, None) => true,
@@ -303,8 +563,8 @@ fn add_warnings(out: &mut QubitFit, data: &QubitCounts, model: Model) {
         if unresolved {
             w.push(FitWarning::EtaNotResolved);
         }
-        let eta_large = out.eta_se.is_some_and(|se| eta > 3.0 * se) && eta > 1e-3;
-        let b_small = b.abs() < out.b_se.map_or(0.0, |s| 2.0 * s).max(0.1 * eta);
+        let eta_large = eta_se.is_some_and(|se| eta > 3.0 * se) && eta > 1e-3;
+        let b_small = b.abs() < b_se.map_or(0.0, |s| 2.0 * s).max(0.1 * eta);
         if eta_large && b_small && odd_symmetric(data) {
             w.push(FitWarning::GaugeAveraged);
         }
@@ -332,7 +592,7 @@ fn add_warnings(out: &mut QubitFit, data: &QubitCounts, model: Model) {
     if out.starts_agreeing * 2 < out.starts {
         w.push(FitWarning::StartsDisagree);
     }
-    if out.dispersion.is_some_and(|d| d > 1.5) {
+    if !per_call && out.dispersion.is_some_and(|d| d > 1.5) {
         w.push(FitWarning::OverDispersed);
     }
     if out

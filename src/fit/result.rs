@@ -1,6 +1,8 @@
 //! Result types of a fit: plain serde structs, units in the docs (schema: `schemas/fit.schema.json`).
 
-use super::config::FitConfig;
+use super::config::{FitConfig, NoiseLikelihood};
+pub use super::estimate::{ByParam, Estimate, Stat, BOOTSTRAP_LAYOUT, FIT_LAYOUT};
+use super::robust::ErrorMethod;
 use super::warnings::FitWarning;
 use crate::model::{Model, Param};
 use crate::sweep::SweepMeta;
@@ -91,60 +93,34 @@ pub struct ModelScore {
     pub lr_p_value: Option<f64>,
 }
 
-/// Block-bootstrap summary of one qubit (reported |γ|, |η|).
+/// Block-bootstrap summary of one qubit (reported |γ|, |η|): per parameter the standard deviation of
+/// the replicates × sqrt(B/(B-1)) (`*_se`) and the 95 % interval `θ̂ ± t_{B-1} se` (`*_lo`, `*_hi`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BootstrapFit {
     /// Replicates requested.
     pub reps: usize,
     /// Replicates whose fit failed (excluded).
     pub failed: usize,
-    pub beta_se: Option<f64>,
-    pub b_se: Option<f64>,
-    pub gamma_se: Option<f64>,
-    pub eta_se: Option<f64>,
-    /// 2.5 % and 97.5 % percentiles.
-    pub beta_lo: Option<f64>,
-    pub beta_hi: Option<f64>,
-    pub b_lo: Option<f64>,
-    pub b_hi: Option<f64>,
-    pub gamma_lo: Option<f64>,
-    pub gamma_hi: Option<f64>,
-    pub eta_lo: Option<f64>,
-    pub eta_hi: Option<f64>,
+    /// Blocks resampled in each replicate (B).
+    #[serde(default)]
+    pub blocks: usize,
+    #[serde(flatten)]
+    pub params: ByParam<BOOTSTRAP_LAYOUT>,
 }
 
 /// The fit of one qubit. `beta` in 1/h units; `b`, `eta` in h units; `gamma` dimensionless. For the
 /// gaussian model `eta` holds σ. Parameters a model does not fit are 0 with no errors.
+///
+/// Per parameter (see [`Estimate`]), written flat in fit.json as `beta`, `beta_se`, `beta_se_scaled`,
+/// `beta_lo`, `beta_hi`, … ([`FIT_LAYOUT`]); read them with [`QubitFit::value`], [`QubitFit::se`],
+/// [`QubitFit::interval`] or [`QubitFit::estimate`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QubitFit {
     pub qubit: u32,
     pub model: Model,
     pub status: FitStatus,
-    pub beta: Option<f64>,
-    pub b: Option<f64>,
-    /// |γ|.
-    pub gamma: Option<f64>,
-    /// |η| (or |σ|).
-    pub eta: Option<f64>,
-    /// Standard errors from the observed information (binomial).
-    pub beta_se: Option<f64>,
-    pub b_se: Option<f64>,
-    pub gamma_se: Option<f64>,
-    pub eta_se: Option<f64>,
-    /// Standard errors × sqrt(dispersion) (quasi-likelihood).
-    pub beta_se_scaled: Option<f64>,
-    pub b_se_scaled: Option<f64>,
-    pub gamma_se_scaled: Option<f64>,
-    pub eta_se_scaled: Option<f64>,
-    /// Profile-likelihood 95 % interval (deviance 3.841); for γ, η an interval on |γ|, |η|.
-    pub beta_lo: Option<f64>,
-    pub beta_hi: Option<f64>,
-    pub b_lo: Option<f64>,
-    pub b_hi: Option<f64>,
-    pub gamma_lo: Option<f64>,
-    pub gamma_hi: Option<f64>,
-    pub eta_lo: Option<f64>,
-    pub eta_hi: Option<f64>,
+    #[serde(flatten)]
+    pub params: ByParam<FIT_LAYOUT>,
     /// Wrong-state floor `(1 - 1/sqrt(1+γ²))/2`, equivalent symmetric readout error (physics.md §3.1).
     pub wrong_state_floor: Option<f64>,
     /// Maximised log-likelihood (count form, no binomial coefficient), nats.
@@ -169,6 +145,19 @@ pub struct QubitFit {
     pub bootstrap: Option<BootstrapFit>,
     /// Model comparison (empty unless `--model auto`).
     pub comparison: Vec<ModelScore>,
+    /// Models of the comparison that the data do not distinguish from the chosen one (BIC within 2;
+    /// the simplest was chosen). Empty when the choice is clear or there was no comparison.
+    #[serde(default)]
+    pub indistinguishable: Vec<Model>,
+    /// Where `*_se`, `*_lo`, `*_hi` come from (none for failed qubits).
+    #[serde(default)]
+    pub error_method: Option<ErrorMethod>,
+    /// Clusters of the robust errors (block cells, or h values).
+    #[serde(default)]
+    pub clusters: usize,
+    /// Critical value `t_{C-1}(0.975)` of the robust 95 % intervals.
+    #[serde(default)]
+    pub critical_value: Option<f64>,
     pub warnings: Vec<FitWarning>,
 }
 
@@ -179,26 +168,7 @@ impl QubitFit {
             qubit,
             model,
             status: FitStatus::Failed { reason, detail },
-            beta: None,
-            b: None,
-            gamma: None,
-            eta: None,
-            beta_se: None,
-            b_se: None,
-            gamma_se: None,
-            eta_se: None,
-            beta_se_scaled: None,
-            b_se_scaled: None,
-            gamma_se_scaled: None,
-            eta_se_scaled: None,
-            beta_lo: None,
-            beta_hi: None,
-            b_lo: None,
-            b_hi: None,
-            gamma_lo: None,
-            gamma_hi: None,
-            eta_lo: None,
-            eta_hi: None,
+            params: ByParam::default(),
             wrong_state_floor: None,
             ll: None,
             deviance: None,
@@ -212,23 +182,40 @@ impl QubitFit {
             starts_agreeing: 0,
             bootstrap: None,
             comparison: Vec::new(),
+            indistinguishable: Vec::new(),
+            error_method: None,
+            clusters: 0,
+            critical_value: None,
             warnings: Vec::new(),
         }
     }
+    /// All statistics of one parameter.
+    pub fn estimate(&self, p: Param) -> &Estimate {
+        &self.params[p]
+    }
+    /// The estimate of `p` (β, b, |γ|, |η|), when present.
+    pub fn value(&self, p: Param) -> Option<f64> {
+        self.params[p].value
+    }
+    /// The robust standard error of `p` (the `*_se` columns).
+    pub fn se(&self, p: Param) -> Option<f64> {
+        self.params[p].se
+    }
+    /// The robust 95 % interval `(lo, hi)` of `p` (the `*_lo`, `*_hi` columns).
+    pub fn interval(&self, p: Param) -> (Option<f64>, Option<f64>) {
+        (self.params[p].lo, self.params[p].hi)
+    }
     /// `[β, b, |γ|, |η|]` when present.
     pub fn values(&self) -> [Option<f64>; 4] {
-        [self.beta, self.b, self.gamma, self.eta]
+        Param::ALL.map(|p| self.value(p))
     }
+    /// [`QubitFit::se`] of every parameter.
     pub fn ses(&self) -> [Option<f64>; 4] {
-        [self.beta_se, self.b_se, self.gamma_se, self.eta_se]
+        Param::ALL.map(|p| self.se(p))
     }
+    /// [`QubitFit::interval`] of every parameter.
     pub fn intervals(&self) -> [(Option<f64>, Option<f64>); 4] {
-        [
-            (self.beta_lo, self.beta_hi),
-            (self.b_lo, self.b_hi),
-            (self.gamma_lo, self.gamma_hi),
-            (self.eta_lo, self.eta_hi),
-        ]
+        Param::ALL.map(|p| self.interval(p))
     }
 }
 
@@ -269,11 +256,49 @@ pub struct FitSummary {
     pub failures: Vec<(FailReason, usize)>,
 }
 
+/// One candidate of the chip's noise-likelihood choice.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoiseCandidate {
+    pub likelihood: NoiseLikelihood,
+    pub model: Model,
+    /// ℓ summed over the compared qubits (count form; per read and per call on the same per-call
+    /// counts, so they compare), nats.
+    pub ll: f64,
+}
+
+/// Which noise likelihood the chip was fitted with, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoiseChoice {
+    /// `per_read` or `per_call`.
+    pub likelihood: NoiseLikelihood,
+    pub reason: String,
+    /// The candidates compared (empty when there was no choice).
+    pub candidates: Vec<NoiseCandidate>,
+    /// Qubits the comparison used.
+    pub qubits_compared: usize,
+}
+
+/// What the `*_se`, `*_lo`, `*_hi` of every qubit are.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorSummary {
+    pub method: ErrorMethod,
+    /// Confidence level of every interval (two-sided).
+    pub confidence_level: f64,
+    pub description: String,
+}
+
 /// The fit of a whole sweep (`fit.json`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FitResult {
     pub meta: FitMeta,
     pub config: FitConfig,
+    /// The noise likelihood used.
+    pub noise: NoiseChoice,
+    /// The default error method and confidence level.
+    pub errors: ErrorSummary,
     pub qubits: Vec<QubitFit>,
     pub summary: FitSummary,
+    /// The fit against a truth file (`qasa fit --truth`), when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truth_check: Option<super::check::TruthCheck>,
 }

@@ -1,6 +1,10 @@
 //! Model comparison per qubit: likelihood ratio against the next smaller nested model
-//! (gibbs ⊂ bias ⊂ noise ⊂ qasa), AIC = 2k - 2ℓ and BIC = k ln(n) - 2ℓ with n the total number of reads
-//! (Bernoulli observations). `--model auto` keeps the model with the smallest BIC.
+//! (gibbs ⊂ bias ⊂ noise ⊂ qasa), AIC = 2k - 2ℓ/φ and BIC = k ln(n) - 2ℓ/φ with n the total number of
+//! reads (Bernoulli observations) and φ ≥ 1 the dispersion of the pooled counts (quasi-likelihood: an
+//! over-dispersed pooled likelihood overstates every difference by φ; φ = 1 for the per-call likelihood).
+//! `--model auto` keeps the model with the smallest BIC; models within [`INDISTINGUISHABLE_BIC`] of it
+//! are reported as indistinguishable and the simplest of them is kept (fewest parameters, then the
+//! two-point `qasa` before `gaussian`: with η̂ = 0 the two are the same model).
 
 use super::result::ModelScore;
 use crate::model::Model;
@@ -16,15 +20,20 @@ pub fn parent(m: Model) -> Option<Model> {
 }
 
 /// Scores for fitted `(model, ℓ)` pairs.
-pub fn score(fits: &[(Model, f64)], total_reads: f64) -> Vec<ModelScore> {
+pub fn score(fits: &[(Model, f64)], total_reads: f64, dispersion: f64) -> Vec<ModelScore> {
     let ln_n = total_reads.max(1.0).ln();
+    let phi = if dispersion.is_finite() {
+        dispersion.max(1.0)
+    } else {
+        1.0
+    };
     fits.iter()
         .map(|&(model, ll)| {
             let k = model.n_params();
             let (lr_vs, lr_stat, lr_p_value) =
                 match parent(model).and_then(|p| fits.iter().find(|f| f.0 == p)) {
                     Some(&(p, llp)) => {
-                        let stat = (2.0 * (ll - llp)).max(0.0);
+                        let stat = (2.0 * (ll - llp) / phi).max(0.0);
                         (Some(p), Some(stat), Some(chi2_sf(stat, k - p.n_params())))
                     }
                     None => (None, None, None),
@@ -33,8 +42,8 @@ pub fn score(fits: &[(Model, f64)], total_reads: f64) -> Vec<ModelScore> {
                 model,
                 n_params: k,
                 ll,
-                aic: 2.0 * k as f64 - 2.0 * ll,
-                bic: k as f64 * ln_n - 2.0 * ll,
+                aic: 2.0 * k as f64 - 2.0 * ll / phi,
+                bic: k as f64 * ln_n - 2.0 * ll / phi,
                 lr_vs,
                 lr_stat,
                 lr_p_value,
@@ -43,13 +52,30 @@ pub fn score(fits: &[(Model, f64)], total_reads: f64) -> Vec<ModelScore> {
         .collect()
 }
 
-/// The model with the smallest BIC (first on ties).
-pub fn best_by_bic(scores: &[ModelScore]) -> Option<Model> {
-    scores
+/// BIC differences below this do not distinguish two models.
+pub const INDISTINGUISHABLE_BIC: f64 = 2.0;
+
+/// The chosen model: the simplest of those within [`INDISTINGUISHABLE_BIC`] of the smallest BIC, and
+/// all of those when there are several (sorted by preference).
+pub fn best_by_bic(scores: &[ModelScore]) -> Option<(Model, Vec<Model>)> {
+    let best = scores
         .iter()
         .filter(|s| s.bic.is_finite())
-        .min_by(|a, b| a.bic.total_cmp(&b.bic))
-        .map(|s| s.model)
+        .map(|s| s.bic)
+        .min_by(f64::total_cmp)?;
+    let mut alike: Vec<&ModelScore> = scores
+        .iter()
+        .filter(|s| s.bic.is_finite() && s.bic - best < INDISTINGUISHABLE_BIC)
+        .collect();
+    let rank = |m: Model| Model::ALL.iter().position(|&x| x == m).unwrap_or(0);
+    alike.sort_by_key(|s| (s.n_params, rank(s.model)));
+    let chosen = alike.first()?.model;
+    let list = if alike.len() > 1 {
+        alike.iter().map(|s| s.model).collect()
+    } else {
+        Vec::new()
+    };
+    Some((chosen, list))
 }
 
 /// Survival function of χ² with `df` degrees of freedom (closed forms by recursion in df).
@@ -68,33 +94,13 @@ pub fn chi2_sf(x: f64, df: usize) -> f64 {
         (-h).exp() * sum
     } else {
         // erfc(√h) + e^{-h} Σ_{i=1}^{(df-1)/2} h^{i-1/2}/Γ(i+1/2)
-        let mut sum = erfc(h.sqrt());
+        let mut sum = statrs::function::erf::erfc(h.sqrt());
         let mut term = (h / std::f64::consts::PI).sqrt() * 2.0 * (-h).exp(); // h^{1/2}/Γ(3/2) e^{-h}
         for i in 1..=(df - 1) / 2 {
             sum += term;
             term *= h / (i as f64 + 0.5);
         }
         sum.min(1.0)
-    }
-}
-
-/// Complementary error function (W. H. Press et al., Numerical Recipes, erfcc; relative error < 1.2e-7).
-pub fn erfc(x: f64) -> f64 {
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let poly = -z * z - 1.26551223
-        + t * (1.00002368
-            + t * (0.37409196
-                + t * (0.09678418
-                    + t * (-0.18628806
-                        + t * (0.27886807
-                            + t * (-1.13520398
-                                + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
-    let r = t * poly.exp();
-    if x >= 0.0 {
-        r
-    } else {
-        2.0 - r
     }
 }
 
@@ -114,8 +120,23 @@ mod tests {
 
     #[test]
     fn bic_prefers_the_smaller_model_on_ties() {
-        let s = score(&[(Model::Gibbs, -100.0), (Model::Bias, -99.9)], 1e5);
-        assert_eq!(best_by_bic(&s), Some(Model::Gibbs));
+        let s = score(&[(Model::Gibbs, -100.0), (Model::Bias, -99.9)], 1e5, 1.0);
+        assert_eq!(best_by_bic(&s).map(|b| b.0), Some(Model::Gibbs));
         assert_eq!(s[1].lr_vs, Some(Model::Gibbs));
+        // η̂ = 0: qasa and gaussian reach the same ℓ; the two-point model is kept, both reported
+        let s = score(
+            &[(Model::Qasa, -50.0), (Model::Gaussian, -50.0 + 1e-9)],
+            1e5,
+            1.0,
+        );
+        assert_eq!(
+            best_by_bic(&s),
+            Some((Model::Qasa, vec![Model::Qasa, Model::Gaussian]))
+        );
+        // a clear difference is not flattened, but an over-dispersion of 30 makes 20 nats indistinguishable
+        let s = score(&[(Model::Qasa, -50.0), (Model::Gaussian, -30.0)], 1e5, 1.0);
+        assert_eq!(best_by_bic(&s), Some((Model::Gaussian, vec![])));
+        let s = score(&[(Model::Qasa, -50.0), (Model::Gaussian, -30.0)], 1e5, 30.0);
+        assert_eq!(best_by_bic(&s).map(|b| b.0), Some(Model::Qasa));
     }
 }

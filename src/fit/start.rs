@@ -2,7 +2,7 @@
 //! the crossing of `p_down = 1/2` (at `h = -b`), γ from the plateau floor `(1 - 1/sqrt(1+γ²))/2`, plus a
 //! few fixed alternatives. γ and η never start at 0 (their gradient vanishes there).
 
-use crate::model::{Model, Params, QubitCounts};
+use crate::model::{Model, Param, Params, QubitCounts};
 
 /// The data-driven guess.
 pub fn data_guess(d: &QubitCounts) -> Params {
@@ -91,13 +91,12 @@ pub fn starts(model: Model, guess: &Params) -> Vec<Params> {
         Params::new(g.beta, g.b, g.gamma, 0.02),
         Params::new(g.beta / 1.5, g.b, 0.01, 0.002),
     ];
-    let free = model.free();
     let mut out: Vec<Params> = Vec::new();
     for s in raw {
         let mut a = s.to_array();
-        for i in 1..4 {
-            if !free[i] {
-                a[i] = 0.0;
+        for p in Param::ALL {
+            if !model.fits(p) {
+                a[p.index()] = 0.0;
             }
         }
         let p = Params::from_array(a);

@@ -21,7 +21,9 @@ pub enum FitWarning {
     StartsDisagree,
     /// The profile search found a higher ℓ than the fit; the fit was redone from there.
     RefitFromProfile,
-    /// Dispersion above 1.5: over-dispersed counts, prefer scaled or bootstrap errors (§3.5).
+    /// Dispersion above 1.5 under the per-read likelihood: over-dispersed counts; model-based
+    /// (binomial) errors are too small, the default robust errors account for it (§3.5). Not raised
+    /// under the per-call likelihood, which describes the over-dispersion.
     OverDispersed,
     /// More than 10 % of bootstrap replicates failed.
     BootstrapFailures,
@@ -37,7 +39,7 @@ impl FitWarning {
             FitWarning::FewReads => "fewer than 100 reads per h: errors are large and asymptotics doubtful",
             FitWarning::StartsDisagree => "starting points reached different maxima; the best is reported",
             FitWarning::RefitFromProfile => "profile search found a better maximum; refitted from it",
-            FitWarning::OverDispersed => "over-dispersed counts (φ > 1.5): use scaled or bootstrap errors",
+            FitWarning::OverDispersed => "over-dispersed counts (φ > 1.5, calls share their noise): binomial *_se_model are too small; the default robust errors account for it",
             FitWarning::BootstrapFailures => "more than 10 % of bootstrap replicates failed",
         }
     }

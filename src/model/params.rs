@@ -28,6 +28,15 @@ impl Params {
     pub fn to_array(self) -> [f64; 4] {
         [self.beta, self.b, self.gamma, self.eta]
     }
+    /// The value of one parameter.
+    pub fn get(&self, p: Param) -> f64 {
+        match p {
+            Param::Beta => self.beta,
+            Param::B => self.b,
+            Param::Gamma => self.gamma,
+            Param::Eta => self.eta,
+        }
+    }
     pub fn from_array(a: [f64; 4]) -> Self {
         Params {
             beta: a[0],
@@ -52,6 +61,13 @@ impl Param {
     pub const ALL: [Param; 4] = [Param::Beta, Param::B, Param::Gamma, Param::Eta];
     pub fn index(self) -> usize {
         self as usize
+    }
+    /// γ and η: the likelihood depends on them only through their squares (docs/physics.md §3), so
+    /// they are fitted free in sign, reported as |θ| and bounded below by 0.
+    pub const EVEN: [Param; 2] = [Param::Gamma, Param::Eta];
+    /// True for γ and η (see [`Param::EVEN`]).
+    pub fn is_even(self) -> bool {
+        matches!(self, Param::Gamma | Param::Eta)
     }
     pub fn name(self) -> &'static str {
         match self {
@@ -106,6 +122,10 @@ impl Model {
             Model::Noise => [true, true, false, true],
             Model::Qasa | Model::Gaussian => [true, true, true, true],
         }
+    }
+    /// True when the model fits `p` (otherwise it is fixed at 0).
+    pub fn fits(self, p: Param) -> bool {
+        self.free()[p.index()]
     }
     /// Number of fitted parameters.
     pub fn n_params(self) -> usize {

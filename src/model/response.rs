@@ -113,6 +113,14 @@ pub fn response(kind: NoiseKind, params: &Params, h: f64, order: Order) -> Respo
     acc
 }
 
+/// `p_down` of one noise branch: the field `h + b + e` with the noise offset `e = de · η` held fixed (one
+/// call's draw, docs/physics.md §3.5), with derivatives with respect to `[β, b, γ, η]` (`∂e/∂η = de`).
+pub fn branch_response(params: &Params, h: f64, e: f64, de: f64, order: Order) -> Response {
+    let mut acc = Response::default();
+    branch(params, h, e, de, 1.0, order, &mut acc);
+    acc
+}
+
 /// Adds `w ×` one branch with noise offset `e` (`de = ∂e/∂η`) to `acc` (all halved: p = (1+m)/2).
 #[inline]
 fn branch(pr: &Params, h: f64, e: f64, de: f64, w: f64, order: Order, acc: &mut Response) {
@@ -180,54 +188,20 @@ fn branch(pr: &Params, h: f64, e: f64, de: f64, w: f64, order: Order, acc: &mut 
 mod tests {
     use super::*;
 
-    const H: [f64; 8] = [-0.5, -0.1, -0.025, 0.0, 0.025, 0.1, 0.5, 1.0];
+    use reference::H;
+
+    mod reference {
+        include!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/physics_reference.rs"
+        ));
+    }
 
     #[test]
     fn reference_vectors_of_physics_md() {
-        let cases: [([f64; 4], [f64; 8]); 3] = [
-            (
-                [11.0, 0.01, 0.05, 0.02],
-                [
-                    0.000675246847,
-                    0.129346928509,
-                    0.421980246928,
-                    0.552240576672,
-                    0.676019362029,
-                    0.912017392262,
-                    0.999383084835,
-                    0.999387721780,
-                ],
-            ),
-            (
-                [5.0, -0.02, 0.1, 0.05],
-                [
-                    0.008349376397,
-                    0.243311708844,
-                    0.395695988323,
-                    0.453127372322,
-                    0.511747619497,
-                    0.680008987373,
-                    0.988345252546,
-                    0.997338158951,
-                ],
-            ),
-            (
-                [8.0, 0.0, 0.0, 0.0],
-                [
-                    0.000335350130,
-                    0.167981614866,
-                    0.401312339888,
-                    0.5,
-                    0.598687660112,
-                    0.832018385134,
-                    0.999664649870,
-                    0.999999887465,
-                ],
-            ),
-        ];
-        for (p, want) in cases {
+        for (p, want) in reference::CASES {
             let pr = Params::from_array(p);
-            for (h, w) in H.iter().zip(want) {
+            for (h, w) in reference::H.iter().zip(want) {
                 let got = p_down(NoiseKind::TwoPoint, &pr, *h);
                 assert!((got - w).abs() < 1e-9, "{p:?} h={h}: {got} vs {w}");
             }

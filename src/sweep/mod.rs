@@ -68,6 +68,11 @@ pub struct SweepMeta {
     /// Seed used by a simulation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// Calls (programming cycles) summed in every cell of a per-call block, when the same for all cells;
+    /// 1 means each block cell is one call, so its reads share one noise draw (the fit's per-call
+    /// likelihood needs that). `None` when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calls_per_block: Option<u32>,
     /// The plan the sweep executed (`qasa simulate`, `qasa collect`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign: Option<CampaignMeta>,
@@ -264,6 +269,7 @@ impl SweepMeta {
             finished_at: None,
             tool_version: crate::TOOL_VERSION.to_string(),
             seed: None,
+            calls_per_block: None,
             campaign: None,
         }
     }

@@ -2,10 +2,10 @@
 //! (docs/physics.md §2), with binomial counts and optional per-call field noise (over-dispersion).
 
 use qasa::fit::{
-    fit_sweep, FailReason, FitConfig, FitError, FitStatus, FitWarning, ModelChoice, ProfileMode,
-    QubitFit,
+    fit_sweep, FailReason, FitConfig, FitError, FitStatus, FitWarning, ModelChoice,
+    NoiseLikelihood, ProfileMode, QubitFit,
 };
-use qasa::model::{p_down, Model, NoiseKind, Params};
+use qasa::model::{p_down, Model, NoiseKind, Param, Params};
 use qasa::sweep::{CountMatrix, Sweep, SweepMeta, SweepSource};
 use rand::{Rng, SeedableRng};
 use rand_distr::{Binomial, Distribution};
@@ -63,6 +63,7 @@ fn synth(
             finished_at: None,
             tool_version: qasa::TOOL_VERSION.to_string(),
             seed: Some(seed),
+            calls_per_block: Some(1),
             campaign: None,
         },
         h: h.to_vec(),
@@ -124,9 +125,10 @@ fn coverage(
     hit.map(|h| h as f64 / fits.len() as f64)
 }
 
+/// ±1.96 model-based (binomial) standard errors.
 fn wald(f: &QubitFit) -> [(Option<f64>, Option<f64>); 4] {
     let v = f.values();
-    let s = f.ses();
+    let s = Param::ALL.map(|p| f.estimate(p).se_model);
     std::array::from_fn(|j| match (v[j], s[j]) {
         (Some(v), Some(s)) => (Some(v - 1.96 * s), Some(v + 1.96 * s)),
         _ => (None, None),
@@ -135,12 +137,7 @@ fn wald(f: &QubitFit) -> [(Option<f64>, Option<f64>); 4] {
 
 fn boot(f: &QubitFit) -> [(Option<f64>, Option<f64>); 4] {
     match &f.bootstrap {
-        Some(b) => [
-            (b.beta_lo, b.beta_hi),
-            (b.b_lo, b.b_hi),
-            (b.gamma_lo, b.gamma_hi),
-            (b.eta_lo, b.eta_hi),
-        ],
+        Some(b) => Param::ALL.map(|p| (b.params[p].lo, b.params[p].hi)),
         None => [(None, None); 4],
     }
 }
@@ -151,24 +148,42 @@ fn boot(f: &QubitFit) -> [(Option<f64>, Option<f64>); 4] {
 fn recovery_and_profile_coverage_binomial() {
     let t = truths(500, 11);
     let s = synth(&t, &grid81(), 10, 10_000, false, 12);
-    let r = fit_sweep(&s, &FitConfig::default()).unwrap();
+    let cfg = FitConfig {
+        profile: ProfileMode::All,
+        ..Default::default()
+    };
+    let r = fit_sweep(&s, &cfg).unwrap();
     assert_eq!(r.qubits.len(), 500);
+    // binomial counts: the per-read likelihood is the better one on the chip
+    assert_eq!(
+        r.noise.likelihood,
+        NoiseLikelihood::PerRead,
+        "{:?}",
+        r.noise
+    );
     assert_eq!(r.summary.failed, 0, "{:?}", r.summary);
     let bias = r
         .qubits
         .iter()
         .zip(&t)
-        .map(|(f, t)| f.beta.unwrap() / t.beta - 1.0)
+        .map(|(f, t)| f.value(Param::Beta).unwrap() / t.beta - 1.0)
         .sum::<f64>()
         / 500.0;
     assert!(bias.abs() < 0.003, "relative bias of beta {bias}");
-    let cov = coverage(&r.qubits, &t, QubitFit::intervals);
+    let profile =
+        |f: &QubitFit| Param::ALL.map(|p| (f.estimate(p).profile_lo, f.estimate(p).profile_hi));
+    let cov = coverage(&r.qubits, &t, profile);
+    let robust = coverage(&r.qubits, &t, QubitFit::intervals);
     eprintln!(
-        "profile coverage {cov:?}, wald {:?}",
+        "profile coverage {cov:?}, robust {robust:?}, wald {:?}",
         coverage(&r.qubits, &t, wald)
     );
-    for (j, c) in cov.iter().enumerate() {
-        assert!((0.92..=0.98).contains(c), "parameter {j}: coverage {c}");
+    for (j, c) in cov.iter().chain(&robust).enumerate() {
+        assert!(
+            (0.92..=0.98).contains(c),
+            "parameter {}: coverage {c}",
+            j % 4
+        );
     }
     // every fit is a local maximum at least as good as the truth's likelihood is not guaranteed, but
     // the dispersion of binomial data is close to 1
@@ -176,31 +191,38 @@ fn recovery_and_profile_coverage_binomial() {
     assert!((0.7..1.3).contains(&d), "median dispersion {d}");
 }
 
-/// Per-call ±η noise (quasi-static): counts are over-dispersed, binomial intervals are too short, the
-/// block bootstrap over calls gives 90–98 % coverage (percentile intervals).
+/// Per-call ±η noise (quasi-static) fitted with the per-read likelihood: counts are over-dispersed,
+/// binomial intervals are too short, while the default robust intervals (cluster-robust over calls) and
+/// the block bootstrap over calls cover 90–98 %.
 fn overdispersion_case(n: usize, calls: usize, reps: usize) {
     let t = truths(n, 21);
     let s = synth(&t, &grid81(), calls, (100_000 / calls) as u32, true, 22);
     let cfg = FitConfig {
         profile: ProfileMode::None,
+        noise: NoiseLikelihood::PerRead,
         bootstrap: reps,
         seed: 5,
         ..Default::default()
     };
     let r = fit_sweep(&s, &cfg).unwrap();
     assert_eq!(r.summary.failed, 0, "{:?}", r.summary);
+    assert_eq!(r.noise.likelihood, NoiseLikelihood::PerRead);
     let cw = coverage(&r.qubits, &t, wald);
     let cb = coverage(&r.qubits, &t, boot);
+    let cr = coverage(&r.qubits, &t, QubitFit::intervals);
     eprintln!(
-        "binomial (Wald) coverage {cw:?}, bootstrap {cb:?}, dispersion {:?}",
+        "binomial (Wald) coverage {cw:?}, robust {cr:?}, bootstrap {cb:?}, dispersion {:?}",
         r.summary.median_dispersion
     );
+    for c in &cr[..3] {
+        assert!((0.90..=0.98).contains(c), "robust coverage {cr:?}");
+    }
     assert!(r.summary.median_dispersion.unwrap() > 2.0);
     assert!(
         cw[0] < 0.85 && cw[1] < 0.85,
         "binomial coverage should fall short: {cw:?}"
     );
-    for (j, c) in cb.iter().enumerate() {
+    for (j, c) in cb.iter().enumerate().take(3) {
         assert!(
             (0.90..=0.98).contains(c),
             "bootstrap coverage of parameter {j}: {c}"
@@ -259,11 +281,11 @@ fn true_eta_zero_sits_on_the_bound_or_is_unresolved() {
     for q in &r.qubits {
         assert!(!q.status.is_failed());
         if matches!(q.status, FitStatus::OnBound { .. }) {
-            assert_eq!(q.eta, Some(0.0));
-            assert_eq!(q.eta_lo, Some(0.0));
+            assert_eq!(q.value(Param::Eta), Some(0.0));
+            assert_eq!(q.interval(Param::Eta).0, Some(0.0));
             assert!(q.warnings.contains(&FitWarning::EtaNotResolved));
         }
-        assert!(q.eta_hi.unwrap() > 0.0);
+        assert!(q.interval(Param::Eta).1.unwrap() > 0.0);
     }
 }
 
@@ -301,10 +323,11 @@ fn sharp_qubits_without_a_wrong_state_floor() {
             "qubit {iq}: ll {ll} < truth's {ll_truth}"
         );
         assert!(
-            (q.beta.unwrap() / t[iq].beta - 1.0).abs() < 0.05,
+            (q.value(Param::Beta).unwrap() / t[iq].beta - 1.0).abs() < 0.05,
             "qubit {iq}: {q:?}"
         );
-        let (lo, hi) = (q.gamma_lo.unwrap(), q.gamma_hi.unwrap());
+        let (lo, hi) = q.interval(Param::Gamma);
+        let (lo, hi) = (lo.unwrap(), hi.unwrap());
         if t[iq].gamma == 0.0 {
             assert_eq!(lo, 0.0, "qubit {iq}: {q:?}");
         }
@@ -346,7 +369,8 @@ fn gauge_averaged_data_is_flagged() {
     .unwrap();
     for q in &r.qubits {
         assert!(
-            q.b.unwrap().abs() < 0.002 && (q.eta.unwrap() - 0.03).abs() < 0.003,
+            q.value(Param::B).unwrap().abs() < 0.002
+                && (q.value(Param::Eta).unwrap() - 0.03).abs() < 0.003,
             "{:?}",
             q.values()
         );
@@ -601,9 +625,24 @@ fn cli_writes_json_csv_and_qasa_csv() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("spin,beta,b,gamma,eta,beta_se,b_se,gamma_se,eta_se,beta_lo,beta_hi,b_lo,b_hi,gamma_lo,gamma_hi,eta_lo,eta_hi,ll,dispersion,model,status")
+        Some("spin,beta,b,gamma,eta,beta_se,b_se,gamma_se,eta_se,beta_lo,beta_hi,b_lo,b_hi,gamma_lo,gamma_hi,eta_lo,eta_hi,ll,dispersion,model,status,error_method")
     );
-    assert_eq!(lines.count(), 5);
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 5);
+    // plain decimals, the error method named on every row
+    for r in &rows {
+        for c in r.split(',').take(19) {
+            assert!(!c.contains('e'), "exponent in {c:?} of {r}");
+        }
+    }
+    assert!(
+        rows.iter().all(|r| r.ends_with(",cluster_robust_calls")),
+        "{rows:?}"
+    );
+    assert!(
+        stdout.contains("errors: 95 % intervals, cluster-robust sandwich over calls"),
+        "{stdout}"
+    );
     let q = std::fs::read_to_string(&qcsv).unwrap();
     assert!(q.starts_with("spin,β,b,γ,η\n0,"), "{q}");
     assert_eq!(q.lines().count(), 6);
@@ -763,21 +802,24 @@ mod derivatives {
             prop_assert!(r.dp.iter().chain(r.d2p.iter().flatten()).all(|v| v.is_finite()));
         }
 
-        /// The likelihood gradient against central differences of ℓ.
+        /// The likelihood gradient against central differences of ℓ. The difference quotient carries
+        /// the rounding of ℓ (|ℓ| ε / step, ℓ ≈ -3e4 here), which the tolerance includes.
         #[test]
         fn likelihood_gradient_matches(beta in 1.0f64..15.0, b in -0.05f64..0.05, gamma in 0.0f64..0.2, eta in 0.0f64..0.05) {
             let d = QubitCounts::from_triples([(-1.0, 10, 10_000), (-0.1, 2_000, 10_000), (0.0, 5_100, 10_000), (0.05, 7_000, 10_000), (1.0, 9_990, 10_000)]);
             let th = [beta, b, gamma, eta];
             let e = log_likelihood(NoiseKind::TwoPoint, &Params::from_array(th), &d, Order::Gradient);
             for i in 0..4 {
-                let step = 1e-6 * th[i].abs().max(1e-2);
+                let step = 1e-5 * th[i].abs().max(1e-2);
                 let mut lo = th;
                 let mut hi = th;
                 lo[i] -= step;
                 hi[i] += step;
                 let num = (log_likelihood(NoiseKind::TwoPoint, &Params::from_array(hi), &d, Order::Value).ll
                     - log_likelihood(NoiseKind::TwoPoint, &Params::from_array(lo), &d, Order::Value).ll) / (2.0 * step);
-                prop_assert!(close(num, e.grad[i], 1e-4), "grad[{}]: {} vs {}", i, num, e.grad[i]);
+                let rounding = 16.0 * f64::EPSILON * e.ll.abs() / step;
+                prop_assert!((num - e.grad[i]).abs() <= 1e-4 * (1.0 + num.abs().max(e.grad[i].abs())) + rounding,
+                    "grad[{}]: {} vs {}", i, num, e.grad[i]);
             }
         }
     }
@@ -823,7 +865,7 @@ fn recovers_the_virtual_qpu_truth() {
             t.gamma.abs(),
             t.eta.abs(),
         ];
-        rel_beta.push((q.beta.unwrap() / tv[0] - 1.0).abs());
+        rel_beta.push((q.value(Param::Beta).unwrap() / tv[0] - 1.0).abs());
         // the fit is at least as likely as the truth (the optimizer found the maximum)
         let ll_truth = ll_at(
             &sweep,
@@ -838,7 +880,7 @@ fn recovers_the_virtual_qpu_truth() {
             ll_truth
         );
         let bs = q.bootstrap.as_ref().unwrap();
-        let se = [bs.beta_se, bs.b_se, bs.gamma_se, bs.eta_se];
+        let se = Param::ALL.map(|p| bs.params[p].se);
         for j in 0..4 {
             let z = (q.values()[j].unwrap() - tv[j]) / se[j].unwrap();
             if z.abs() < 3.0 {
@@ -900,5 +942,509 @@ fn degenerate_qubits_never_panic() {
                 assert!(v.is_finite());
             }
         }
+    }
+}
+
+/// Coverage of the DEFAULT outputs against the virtual QPU's truth (issue 8): `qasa simulate` defaults
+/// on pegasus:6 with seeds 1–3 (2,040 qubit fits per case), per-call two-point noise, per-call Gaussian
+/// noise, per-read noise, and the QASA-csv export of the first (pooled counts, gauges unknown), each
+/// fitted with the default settings. β, b, γ intervals hold the truth on 93–97 % of qubits (91–97 %
+/// for pooled counts), η's on ≥ 92 % where blocks exist; η's median relative error is ≤ 5 % under
+/// per-call noise. Release only (about a minute): `cargo test --release --test it
+/// fit::default_coverage -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn default_coverage_against_the_virtual_qpu() {
+    use qasa::device::{self, DeviceConfig, NoiseModel, SimulationPlan, VirtualQpu};
+    use qasa::topology::{Topology, WorkingGraph};
+    let topo: Topology = "pegasus:6".parse().unwrap();
+    let cases: [(&str, NoiseModel, bool); 4] = [
+        ("call-two-point", NoiseModel::CallTwoPoint, false),
+        ("call-gaussian", NoiseModel::CallGaussian, false),
+        ("read", NoiseModel::Read, false),
+        ("qasa-csv", NoiseModel::CallTwoPoint, true),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for (name, noise, pooled) in cases {
+        let mut hit = [0usize; 4];
+        let mut n = [0usize; 4];
+        let mut rel_eta = Vec::new();
+        for seed in 1..=3u64 {
+            let qpu = VirtualQpu::new(
+                WorkingGraph::perfect(topo),
+                &DeviceConfig {
+                    seed,
+                    noise,
+                    ..DeviceConfig::default()
+                },
+            );
+            let plan = SimulationPlan {
+                seed,
+                ..SimulationPlan::default()
+            };
+            let mut sweep = device::simulate(&qpu, &plan, &|_| {}).unwrap();
+            if pooled {
+                let path = dir.path().join(format!("spin_table_{seed}.csv"));
+                qasa::sweep::write_sweep(&sweep, &path).unwrap();
+                sweep = qasa::sweep::read_sweep(&path).unwrap();
+                assert!(sweep.blocks.is_empty());
+            }
+            let r = fit_sweep(&sweep, &FitConfig::default()).unwrap();
+            let check = qasa::fit::check_against_truth(&r, qpu.truth()).unwrap();
+            for pc in &check.params {
+                let j = pc.param.index();
+                let robust = pc.coverage.iter().find(|c| c.interval == "robust").unwrap();
+                hit[j] += (robust.coverage * robust.n as f64).round() as usize;
+                n[j] += robust.n;
+                if pc.param == Param::Eta {
+                    rel_eta.push(pc.median_rel_error.unwrap());
+                }
+            }
+        }
+        let cov: Vec<f64> = (0..4).map(|j| hit[j] as f64 / n[j] as f64).collect();
+        rel_eta.sort_by(f64::total_cmp);
+        eprintln!(
+            "{name:>15}: coverage β {:.3}, b {:.3}, γ {:.3}, η {:.3} (n = {}), η median rel. error {:.3}",
+            cov[0], cov[1], cov[2], cov[3], n[0], rel_eta[1]
+        );
+        assert!(n.iter().all(|&k| k >= 2000), "{name}: {n:?}");
+        let band = if pooled { 0.91..=0.97 } else { 0.93..=0.97 };
+        for (j, c) in cov.iter().enumerate().take(3) {
+            if !band.contains(c) {
+                failures.push(format!("{name}: parameter {j} coverage {c:.3}"));
+            }
+        }
+        if !pooled && cov[3] < 0.92 {
+            failures.push(format!("{name}: η coverage {:.3}", cov[3]));
+        }
+        if matches!(noise, NoiseModel::CallTwoPoint | NoiseModel::CallGaussian)
+            && !pooled
+            && rel_eta[1] > 0.05
+        {
+            failures.push(format!("{name}: η median relative error {:.3}", rel_eta[1]));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+// ---- the command line (issue 9 items of `qasa fit`) ----
+
+fn qasa_in(dir: &std::path::Path) -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::new(env!("CARGO_BIN_EXE_qasa"));
+    c.current_dir(dir);
+    c
+}
+
+/// Runs `qasa ARGS` in `d`.
+fn run(d: &std::path::Path, args: &[&str]) -> std::process::Output {
+    qasa_in(d).args(args).output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The one `error: …` line of a failed command (no panic, no abort).
+fn one_error(o: &std::process::Output) -> String {
+    let e = text(&o.stderr);
+    assert!(!e.contains("panicked"), "{e}");
+    assert!(
+        e.starts_with("error: ") && e.trim_end().lines().count() == 1,
+        "{e}"
+    );
+    e
+}
+
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// A small sweep of `n` qubits written to `dir/name`, with `edit` applied first.
+fn small_sweep(
+    dir: &std::path::Path,
+    name: &str,
+    n: usize,
+    edit: impl FnOnce(&mut Sweep),
+) -> std::path::PathBuf {
+    let mut s = synth(&truths(n, 141), &grid81(), 4, 2_500, true, 142);
+    edit(&mut s);
+    let path = dir.join(name);
+    qasa::sweep::write_sweep(&s, &path).unwrap();
+    path
+}
+
+#[test]
+fn cli_iteration_limits_and_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    small_sweep(d, "s.sweep.json", 3, |_| {});
+    // --max-iter 0 is a usage error
+    let o = run(d, &["fit", "s.sweep.json", "--max-iter", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("--max-iter"),
+        "{}",
+        text(&o.stderr)
+    );
+    // every qubit failed: exit 1 with the reason, nothing written
+    let o = qasa_in(d)
+        .args(["fit", "s.sweep.json", "-q", "--max-iter", "1"])
+        .args(["-o", "f.json", "--csv", "p.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = one_error(&o);
+    assert!(
+        e.contains("no qubit")
+            && e.contains("3 × iteration_limit")
+            && e.contains("nothing written"),
+        "{e}"
+    );
+    assert_eq!(files_in(d), ["s.sweep.json"]);
+    // a sweep of one h value: every qubit fails for too few field values
+    let t = truths(2, 5);
+    let one = synth(&t, &[0.1], 2, 1000, false, 6);
+    qasa::sweep::write_sweep(&one, &d.join("one.sweep.json")).unwrap();
+    let o = run(d, &["fit", "one.sweep.json", "-q", "-o", "g.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(one_error(&o).contains("too_few_field_values"));
+    assert!(!d.join("g.json").exists());
+    // some failed: exit 0, and the summary says how many
+    small_sweep(d, "dead.sweep.json", 3, |s| {
+        for ih in 0..s.h.len() {
+            let i = ih * 3 + 2;
+            s.counts.down[i] = s.counts.reads[i];
+            for b in s.blocks.iter_mut() {
+                b.down[i] = b.reads[i];
+            }
+        }
+    });
+    let o = run(d, &["fit", "dead.sweep.json", "-q", "-o", "h.json"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("fitted 3 qubits")
+            && out.contains("failed 1 (1 of 3 qubits not fitted)")
+            && out.contains("failed all_one_state: 1"),
+        "{out}"
+    );
+    // one qubit: "1 qubit"
+    small_sweep(d, "single.sweep.json", 1, |_| {});
+    let o = run(d, &["fit", "single.sweep.json", "-q", "-o", "k.json"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).starts_with("fitted 1 qubit ×"),
+        "{}",
+        text(&o.stdout)
+    );
+}
+
+#[test]
+fn cli_models_help_and_bootstrap_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    small_sweep(d, "s.sweep.json", 3, |_| {});
+    let o = run(d, &["fit", "s.sweep.json", "--model", "bogus"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("auto"), "{}", text(&o.stderr));
+    // parameters a model does not fit are said to be fixed, not printed as 0.0000
+    let o = run(
+        d,
+        &[
+            "fit",
+            "s.sweep.json",
+            "-q",
+            "--model",
+            "gibbs",
+            "-o",
+            "g.json",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("b fixed at 0")
+            && out.contains("γ fixed at 0")
+            && out.contains("η fixed at 0"),
+        "{out}"
+    );
+    assert!(!out.contains("0.0000 (h)"), "{out}");
+    // the help names the confidence level and which interval each column holds
+    let o = run(d, &["fit", "--help"]);
+    let help = text(&o.stdout);
+    assert!(o.status.success());
+    assert!(
+        help.contains("95 %") && help.contains("robust") && help.contains("*_lo, *_hi"),
+        "{help}"
+    );
+    // an impossible bootstrap is refused before any work, with the largest that fits
+    let o = run(
+        d,
+        &[
+            "fit",
+            "s.sweep.json",
+            "-q",
+            "--bootstrap",
+            "1000000000000",
+            "-o",
+            "b.json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let e = one_error(&o);
+    assert!(
+        e.contains("bootstrap replicates need about") && e.contains("use at most"),
+        "{e}"
+    );
+    assert!(!d.join("b.json").exists());
+}
+
+/// `--truth` prints and records the comparison, and its numbers agree with an independent
+/// computation from fit.json and truth.json (scripts/compare_truth.py, Python standard library): the
+/// bias and RMS error per parameter and the coverage of the robust and bootstrap intervals. With
+/// readout flips, γ is compared with the γ of the same wrong-state floor in both.
+#[test]
+fn cli_truth_check_agrees_with_an_independent_computation() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    qasa_in(d)
+        .args([
+            "simulate",
+            "--topology",
+            "chimera:2",
+            "--reads",
+            "20000",
+            "-q",
+        ])
+        .args([
+            "--readout-flip",
+            "0.002",
+            "-o",
+            "s.sweep.json",
+            "--truth",
+            "truth.json",
+        ])
+        .assert()
+        .success();
+    let o = qasa_in(d)
+        .args([
+            "fit",
+            "s.sweep.json",
+            "-q",
+            "--bootstrap",
+            "20",
+            "-o",
+            "fit.json",
+        ])
+        .args(["--truth", "truth.json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("against the truth (32 qubits, β at 5 µs):"),
+        "{out}"
+    );
+    let fit: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("fit.json")).unwrap()).unwrap();
+    let check = &fit["truth_check"];
+    assert_eq!(check["qubits"], 32);
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/compare_truth.py");
+    let o = std::process::Command::new("python3")
+        .arg(&script)
+        .args(["fit.json", "truth.json"])
+        .current_dir(d)
+        .output()
+        .expect("python3");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let table = text(&o.stdout);
+    assert!(
+        table.contains("32 qubits, 0 failed, 0 not in the truth"),
+        "{table}"
+    );
+    for (name, pc) in ["beta", "b", "gamma", "eta"]
+        .iter()
+        .zip(check["params"].as_array().unwrap())
+    {
+        assert_eq!(pc["param"], *name);
+        let row: Vec<&str> = table
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} row: {table}"))
+            .split_whitespace()
+            .collect();
+        assert_eq!(row[1], "32", "{table}");
+        // rust printed in the table to 3 significant digits
+        let near = |s: &str, v: &serde_json::Value| {
+            let (a, b) = (s.parse::<f64>().unwrap(), v.as_f64().unwrap());
+            (a - b).abs() <= 5e-3 * b.abs() + 1e-300
+        };
+        assert!(near(row[3], &pc["bias"]), "{name} bias: {table} vs {pc}");
+        assert!(
+            near(row[4], &pc["rms_error"]),
+            "{name} rms: {table} vs {pc}"
+        );
+        let cov = |kind: &str| {
+            pc["coverage"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["interval"] == kind)
+                .map(|c| format!("{:.3}", c["coverage"].as_f64().unwrap()))
+        };
+        assert_eq!(Some(row[5].to_string()), cov("robust"), "{name}: {table}");
+        assert_eq!(
+            Some(row[6].to_string()),
+            cov("bootstrap"),
+            "{name}: {table}"
+        );
+        // and the printed summary row
+        assert!(
+            out.lines()
+                .any(|l| l.trim_start().starts_with(name) && l.contains("robust ")),
+            "{out}"
+        );
+    }
+}
+
+/// The gauge-averaging warning on physical-frame data (issue 8 §5). A qubit on its own cannot tell a
+/// gauge-averaged bias from a qubit with b ≈ 0 and a resolved η (both are odd-symmetric), so a small
+/// share p₁ of physical-frame qubits looks gauge-averaged by itself; averaging over gauges acts on the
+/// whole chip, so the warning stands only when at least half of the fitted qubits look so. On pooled
+/// tables of gauged, physical-frame data whose frame the fit does not know (QASA csv exports of
+/// `qasa simulate` defaults, pegasus:6, seeds 1–3, 2,040 qubits): no chip is warned, p₁ (each qubit
+/// fitted alone) is at most 2 %, so a chip of n qubits is falsely warned with probability at most
+/// P(Bin(n, p₁) ≥ n/2), below 1e-4 for n ≥ 8 (one Chimera cell) and negligible for a real chip.
+/// Gauge-averaged data is still flagged (`gauge_averaged_data_is_flagged`). Release:
+/// `cargo test --release --test it fit::gauge_warning -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn gauge_warning_false_alarms_are_bounded() {
+    use qasa::device::{self, DeviceConfig, SimulationPlan, VirtualQpu};
+    use qasa::topology::{Topology, WorkingGraph};
+    let topo: Topology = "pegasus:6".parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut alone, mut fitted, mut warned) = (0usize, 0usize, 0usize);
+    for seed in 1..=3u64 {
+        let qpu = VirtualQpu::new(
+            WorkingGraph::perfect(topo),
+            &DeviceConfig {
+                seed,
+                ..DeviceConfig::default()
+            },
+        );
+        let plan = SimulationPlan {
+            seed,
+            ..SimulationPlan::default()
+        };
+        assert!(plan.gauges, "the default plan uses gauges");
+        let sweep = device::simulate(&qpu, &plan, &|_| {}).unwrap();
+        let path = dir.path().join(format!("spin_table_{seed}.csv"));
+        qasa::sweep::write_sweep(&sweep, &path).unwrap();
+        let pooled = qasa::sweep::read_sweep(&path).unwrap();
+        assert!(pooled.meta.gauges.is_none() && pooled.blocks.is_empty());
+        let r = fit_sweep(&pooled, &FitConfig::default()).unwrap();
+        warned += r
+            .qubits
+            .iter()
+            .filter(|q| q.warnings.contains(&FitWarning::GaugeAveraged))
+            .count();
+        // each qubit fitted on its own: the per-qubit rate
+        for iq in 0..pooled.qubits.len() {
+            let mut one = pooled.clone();
+            one.qubits = vec![pooled.qubits[iq]];
+            one.counts = CountMatrix::zeros(pooled.h.len(), 1);
+            for ih in 0..pooled.h.len() {
+                let (k, n) = pooled.counts.get(ih, iq);
+                one.counts.down[ih] = k;
+                one.counts.reads[ih] = n;
+            }
+            let f = fit_sweep(&one, &FitConfig::default()).unwrap();
+            let q = &f.qubits[0];
+            if !q.status.is_failed() {
+                fitted += 1;
+                if q.warnings.contains(&FitWarning::GaugeAveraged) {
+                    alone += 1;
+                }
+            }
+        }
+    }
+    let p1 = alone as f64 / fitted as f64;
+    // P(Bin(n, p) ≥ n/2) for a chip of n qubits
+    let tail = |n: u64, p: f64| -> f64 {
+        let lnc = |k: u64| -> f64 { (1..=k).map(|i| ((n - k + i) as f64 / i as f64).ln()).sum() };
+        (n.div_ceil(2)..=n)
+            .map(|k| (lnc(k) + k as f64 * p.ln() + (n - k) as f64 * (1.0 - p).ln()).exp())
+            .sum()
+    };
+    eprintln!(
+        "{alone} of {fitted} qubits look gauge-averaged alone (p₁ = {p1:.4}); warned on the chips: {warned}; \
+         false-alarm bound for n = 8: {:.2e}, n = 680: {:.2e}",
+        tail(8, p1.max(1.0 / fitted as f64)),
+        tail(680, p1.max(1.0 / fitted as f64))
+    );
+    assert_eq!(warned, 0);
+    assert!(fitted >= 2000, "{fitted}");
+    assert!(p1 <= 0.02, "per-qubit false-alarm rate {p1}");
+    assert!(tail(8, 0.02) < 1e-4);
+}
+
+/// The README's quick start, run as pasted (less `cargo install`, with the built binary for `qasa`) in
+/// a folder holding a copy of the repository's `data/`: every command succeeds, and the fit's built-in
+/// comparison with the truth gives 93–97 % coverage of the default intervals for every parameter.
+/// Release: `cargo test --release --test it fit::readme_quick_start -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn readme_quick_start_runs_as_pasted() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(repo.join("README.md")).unwrap();
+    let start = readme
+        .find("## Quick start")
+        .expect("a quick start section");
+    let block = readme[start..]
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a sh block in the quick start");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("data")).unwrap();
+    for e in std::fs::read_dir(repo.join("data")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), d.join("data").join(e.file_name())).unwrap();
+    }
+    let mut last = String::new();
+    let mut ran = 0;
+    for line in block.lines().filter(|l| !l.trim().is_empty()) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words[..2] == ["cargo", "install"] {
+            continue;
+        }
+        assert_eq!(words[0], "qasa", "{line}");
+        let o = qasa_in(d).args(&words[1..]).output().unwrap();
+        assert!(o.status.success(), "{line}: {}", text(&o.stderr));
+        last = text(&o.stdout);
+        eprintln!("$ {line}\n{last}");
+        ran += 1;
+    }
+    assert!(ran >= 2, "{block}");
+    assert!(last.contains("against the truth ("), "{last}");
+    let fit: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("fit.json")).unwrap()).unwrap();
+    for pc in fit["truth_check"]["params"].as_array().unwrap() {
+        let robust = pc["coverage"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["interval"] == "robust")
+            .unwrap();
+        let c = robust["coverage"].as_f64().unwrap();
+        assert!((0.93..=0.97).contains(&c), "{}: coverage {c}", pc["param"]);
     }
 }

@@ -8,6 +8,9 @@ mod common;
 mod device;
 mod e2e;
 mod fit;
+#[path = "../fixtures/physics_reference.rs"]
+mod physics_reference;
+mod report;
 mod sapi;
 mod server;
 mod sweep;
