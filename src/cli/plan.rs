@@ -254,7 +254,12 @@ pub fn run(args: Args) -> Result<()> {
         _ => bail!("give one of --solver, --solver-file or --topology"),
     };
     let designed = if args.optimize || args.compare_reference {
-        Some(design_plan(&args.goal, &args.flags, &target, args.in_flight)?)
+        Some(design_plan(
+            &args.goal,
+            &args.flags,
+            &target,
+            args.in_flight,
+        )?)
     } else {
         None
     };

@@ -67,9 +67,9 @@ impl From<LawArg> for NoiseLaw {
 fn parse_targets(text: &str) -> std::result::Result<TargetSe, String> {
     let mut t = TargetSe::default();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| format!("{part:?}: expected NAME=VALUE (beta, beta_rel, b, gamma, eta)"))?;
+        let (k, v) = part.split_once('=').ok_or_else(|| {
+            format!("{part:?}: expected NAME=VALUE (beta, beta_rel, b, gamma, eta)")
+        })?;
         let v = finite(v.trim())?;
         if v <= 0.0 {
             return Err(format!("{part}: a target standard error must be positive"));
@@ -170,8 +170,7 @@ fn se_json(p: &PredictedSe) -> Value {
 }
 
 fn protocol(plan: &Plan) -> String {
-    let mags: std::collections::BTreeSet<u64> =
-        plan.h.iter().map(|h| h.abs().to_bits()).collect();
+    let mags: std::collections::BTreeSet<u64> = plan.h.iter().map(|h| h.abs().to_bits()).collect();
     let mut sizes: Vec<u32> = plan.calls.iter().map(|c| c.reads).collect();
     sizes.sort_unstable();
     sizes.dedup();
@@ -236,7 +235,10 @@ pub fn compare_text(d: &Designed) -> String {
     );
     s.push_str(&format!("  reference  {}\n", protocol(&d.reference)));
     s.push_str(&format!("  optimised  {}\n", protocol(&d.plan)));
-    s.push_str(&format!("  {:<14}{:>14}{:>14}{:>10}\n", "", "reference", "optimised", "ratio"));
+    s.push_str(&format!(
+        "  {:<14}{:>14}{:>14}{:>10}\n",
+        "", "reference", "optimised", "ratio"
+    ));
     let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(a), Some(b)) if b > 0.0 => format!("{:.3}", a / b),
         _ => "-".into(),
@@ -246,7 +248,10 @@ pub fn compare_text(d: &Designed) -> String {
         "QPU time (s)",
         d.reference.estimated_qpu_s,
         d.plan.estimated_qpu_s,
-        ratio(Some(d.plan.estimated_qpu_s), Some(d.reference.estimated_qpu_s))
+        ratio(
+            Some(d.plan.estimated_qpu_s),
+            Some(d.reference.estimated_qpu_s)
+        )
     ));
     let rows = [
         ("SE β/β", r.rms_rel_se_beta, pred.rms_rel_se_beta),
@@ -313,9 +318,14 @@ mod tests {
     #[test]
     fn targets_parse_and_refuse() {
         let t = parse_targets("beta=0.01, b=1e-4,beta_rel=0.002").unwrap();
-        assert_eq!((t.beta, t.b, t.beta_rel), (Some(0.01), Some(1e-4), Some(0.002)));
+        assert_eq!(
+            (t.beta, t.b, t.beta_rel),
+            (Some(0.01), Some(1e-4), Some(0.002))
+        );
         assert!(parse_targets("beta=0").unwrap_err().contains("positive"));
-        assert!(parse_targets("x=1").unwrap_err().contains("not a parameter"));
+        assert!(parse_targets("x=1")
+            .unwrap_err()
+            .contains("not a parameter"));
         assert!(parse_targets("beta").unwrap_err().contains("NAME=VALUE"));
         assert!(parse_targets("b=1,b=2").unwrap_err().contains("twice"));
         assert!(parse_targets("").unwrap_err().contains("at least one"));

@@ -144,7 +144,7 @@ pub fn invert(a: &Mat4) -> Option<Mat4> {
     }
     for col in 0..4 {
         let pivot = (col..4).max_by(|&r, &s| m[r][col].abs().total_cmp(&m[s][col].abs()))?;
-        if !(m[pivot][col].abs() > 1e-12) {
+        if m[pivot][col].is_nan() || m[pivot][col].abs() <= 1e-12 {
             return None;
         }
         m.swap(col, pivot);
@@ -240,7 +240,7 @@ pub fn two_point_call(at: &Params, h: f64, r: u32) -> Mat4 {
             let amax = ap.max(am);
             let (ep, em) = ((ap - amax).exp(), (am - amax).exp());
             let prob = 0.5 * (ep + em) * amax.exp();
-            if !(prob > 1e-300) {
+            if prob.is_nan() || prob <= 1e-300 {
                 continue;
             }
             let (pip, pim) = (ep / (ep + em), em / (ep + em));
@@ -422,7 +422,9 @@ mod tests {
     /// Exact expected information of the Gaussian mixture (fine trapezoid in z, every k).
     fn gaussian_exact(at: &Params, h: f64, r: u32) -> Mat4 {
         let nz = 481;
-        let zs: Vec<f64> = (0..nz).map(|i| -6.0 + 12.0 * i as f64 / (nz - 1) as f64).collect();
+        let zs: Vec<f64> = (0..nz)
+            .map(|i| -6.0 + 12.0 * i as f64 / (nz - 1) as f64)
+            .collect();
         let w: Vec<f64> = zs.iter().map(|z| (-0.5 * z * z).exp()).collect();
         let wsum: f64 = w.iter().sum();
         let br: Vec<_> = zs.iter().map(|&z| branch(at, h, at.eta * z, z)).collect();
@@ -434,7 +436,9 @@ mod tests {
             let a: Vec<f64> = br
                 .iter()
                 .zip(&w)
-                .map(|((p, q, _), wi)| (wi / wsum).ln() + lc[k as usize] + kf * p.ln() + (rf - kf) * q.ln())
+                .map(|((p, q, _), wi)| {
+                    (wi / wsum).ln() + lc[k as usize] + kf * p.ln() + (rf - kf) * q.ln()
+                })
                 .collect();
             let amax = a.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let e: Vec<f64> = a.iter().map(|x| (x - amax).exp()).collect();
@@ -455,7 +459,13 @@ mod tests {
     #[test]
     fn gaussian_approximation_matches_the_exact_mixture() {
         let at = typical();
-        for (h, r) in [(0.0, 100), (0.0, 2000), (0.1, 1000), (0.3, 2000), (0.6, 500)] {
+        for (h, r) in [
+            (0.0, 100),
+            (0.0, 2000),
+            (0.1, 1000),
+            (0.3, 2000),
+            (0.6, 500),
+        ] {
             let ex = gaussian_exact(&at, h, r);
             let ap = gaussian_call(&at, h, r);
             // Compare the standard errors of β and b from a design of this call plus plateau calls that
@@ -469,7 +479,12 @@ mod tests {
             }
             for i in [0, 1] {
                 let rel = (ex[i][i] / ap[i][i] - 1.0).abs();
-                assert!(rel < 0.06, "h {h} r {r} param {i}: exact {} approx {}", ex[i][i], ap[i][i]);
+                assert!(
+                    rel < 0.06,
+                    "h {h} r {r} param {i}: exact {} approx {}",
+                    ex[i][i],
+                    ap[i][i]
+                );
             }
         }
     }
@@ -494,7 +509,8 @@ mod tests {
                     continue;
                 }
                 let s: [f64; 4] = std::array::from_fn(|i| {
-                    (bp * (kf - rf * pp) / (pp * qp) * gp[i] + bm * (kf - rf * pm) / (pm * qm) * gm[i])
+                    (bp * (kf - rf * pp) / (pp * qp) * gp[i]
+                        + bm * (kf - rf * pm) / (pm * qm) * gm[i])
                         / (bp + bm)
                 });
                 add_outer(&mut want, &s, prob);
@@ -519,14 +535,24 @@ mod tests {
         let at = typical();
         let h: Vec<f64> = (-40..=40).map(|k| f64::from(k) * 0.025).collect();
         let rows = vec![vec![10_000u32; 100]; h.len()];
-        let pooled = standard_errors(&per_read_fit_covariance(NoiseLaw::TwoPoint, &at, &h, &rows).unwrap());
+        let pooled =
+            standard_errors(&per_read_fit_covariance(NoiseLaw::TwoPoint, &at, &h, &rows).unwrap());
         let n = vec![1e6; h.len()];
-        let bin = standard_errors(&invert(&crate::model::fisher_information(NoiseKind::TwoPoint, &at, &h, &n)).unwrap());
+        let bin = standard_errors(
+            &invert(&crate::model::fisher_information(
+                NoiseKind::TwoPoint,
+                &at,
+                &h,
+                &n,
+            ))
+            .unwrap(),
+        );
         let ratio = |i: usize| pooled[i].unwrap() / bin[i].unwrap();
         assert!((2.5..3.7).contains(&ratio(0)), "β {}", ratio(0));
         assert!((4.0..6.0).contains(&ratio(1)), "b {}", ratio(1));
         // Per-read noise: the sandwich is the binomial covariance.
-        let same = standard_errors(&per_read_fit_covariance(NoiseLaw::PerRead, &at, &h, &rows).unwrap());
+        let same =
+            standard_errors(&per_read_fit_covariance(NoiseLaw::PerRead, &at, &h, &rows).unwrap());
         for i in 0..4 {
             assert!((same[i].unwrap() / bin[i].unwrap() - 1.0).abs() < 1e-9);
         }

@@ -413,12 +413,19 @@ fn run_stage(
             collect: Some(p.clone()),
         })
     };
-    let done = collect(service.client, service.solver, plan, path, &o, stop, &report).map_err(
-        |source| AdaptiveError::Collect {
-            stage: stage.name(),
-            source,
-        },
-    )?;
+    let done = collect(
+        service.client,
+        service.solver,
+        plan,
+        path,
+        &o,
+        stop,
+        &report,
+    )
+    .map_err(|source| AdaptiveError::Collect {
+        stage: stage.name(),
+        source,
+    })?;
     *session_calls += done.calls_this_session;
     crate::sweep::write_sweep(&done.sweep, path)?;
     Ok(done.sweep)

@@ -96,7 +96,9 @@ pub fn call_sizes(
 /// The candidate |h| values.
 fn magnitudes(spec: &CandidateSpec, limits: &SolverLimits) -> Result<Vec<f64>, DesignError> {
     let grid = crate::collect::grid::stepped(spec.h_max, spec.h_step)?;
-    let cap = limits.h_range.map_or(f64::INFINITY, |(lo, hi)| (-lo).min(hi));
+    let cap = limits
+        .h_range
+        .map_or(f64::INFINITY, |(lo, hi)| (-lo).min(hi));
     let v: Vec<f64> = grid.into_iter().filter(|&h| h >= 0.0 && h <= cap).collect();
     if v.len() < 3 {
         return Err(DesignError::NoCandidates {
@@ -136,9 +138,7 @@ pub fn build(
     };
     let cands: Vec<Candidate> = mags
         .iter()
-        .flat_map(|&h| {
-            sizes.iter().map(move |&r| (h, r))
-        })
+        .flat_map(|&h| sizes.iter().map(move |&r| (h, r)))
         .map(|(h, r)| {
             let calls = if h == 0.0 { 1 } else { 2 };
             Candidate {
@@ -158,7 +158,11 @@ pub fn build(
                 .map(|q| {
                     let mut i = call_information(prior.law, &q.params, c.h, c.reads);
                     if c.h != 0.0 {
-                        add_scaled(&mut i, &call_information(prior.law, &q.params, -c.h, c.reads), 1.0);
+                        add_scaled(
+                            &mut i,
+                            &call_information(prior.law, &q.params, -c.h, c.reads),
+                            1.0,
+                        );
                     }
                     i
                 })

@@ -41,12 +41,7 @@ pub fn units(set: &CandidateSet, spend_us: f64) -> Vec<u32> {
             .map(|c| c.cost_us)
             .sum()
     };
-    let Some(&reads) = set
-        .sizes
-        .iter()
-        .rev()
-        .find(|&&r| unit_cost(r) <= spend_us)
-    else {
+    let Some(&reads) = set.sizes.iter().rev().find(|&&r| unit_cost(r) <= spend_us) else {
         return out;
     };
     let per_point = (spend_us / unit_cost(reads)).floor().max(1.0) as u32;

@@ -205,16 +205,21 @@ pub fn design(req: &DesignRequest<'_>, target: &Target<'_>) -> Result<Designed, 
         PriorSource::FamilyDefaults => Prior::family_defaults(&plan, req.law, prior::PRIOR_SEED)?,
         PriorSource::FitFile(p) => Prior::from_fit_file(p, &plan, req.law)?,
         PriorSource::Fit(v, label) => {
-            let mut p = Prior::from_fit_value(v, &plan, req.law).map_err(|reason| DesignError::Prior {
-                path: label.into(),
-                reason,
-            })?;
+            let mut p =
+                Prior::from_fit_value(v, &plan, req.law).map_err(|reason| DesignError::Prior {
+                    path: label.into(),
+                    reason,
+                })?;
             p.summary.file = Some(label.to_string());
             p
         }
     };
     let set = candidates::build(&plan, target.limits, &prior, &req.candidates)?;
-    let largest = set.sizes.last().copied().unwrap_or(reference::READS_PER_CALL);
+    let largest = set
+        .sizes
+        .last()
+        .copied()
+        .unwrap_or(reference::READS_PER_CALL);
     let ref_spec = reference::spec(
         req.anneal_time_us,
         req.flux_drift_compensation,
@@ -227,7 +232,9 @@ pub fn design(req: &DesignRequest<'_>, target: &Target<'_>) -> Result<Designed, 
     let ref_covs = predict::covariances(&reference, &prior, None);
     let ref_fit = crate::collect::precision::fit_likelihood(&reference);
     let reference_predicted = predict::summarise(&prior, &ref_covs, ref_fit);
-    let base: Option<Vec<Mat4>> = req.earlier.map(|(p, _)| predict::plan_information(p, &prior));
+    let base: Option<Vec<Mat4>> = req
+        .earlier
+        .map(|(p, _)| predict::plan_information(p, &prior));
     let scenario_targets: Vec<ScenarioTargets> = prior
         .scenarios
         .iter()
@@ -236,7 +243,12 @@ pub fn design(req: &DesignRequest<'_>, target: &Target<'_>) -> Result<Designed, 
             scenario: name.clone(),
             targets: match req.goal {
                 Goal::TargetSe(t) => t,
-                _ => matched(&predict::summarise_scenario(&prior, &ref_covs, ref_fit, Some(s))),
+                _ => matched(&predict::summarise_scenario(
+                    &prior,
+                    &ref_covs,
+                    ref_fit,
+                    Some(s),
+                )),
             },
         })
         .collect();

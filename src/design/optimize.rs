@@ -22,9 +22,9 @@
 use super::candidates::CandidateSet;
 use super::error::DesignError;
 use super::prior::Prior;
+use crate::collect::build::MAX_CALLS;
 use crate::collect::design_record::TargetSe;
 use crate::collect::information::{invert, Mat4};
-use crate::collect::build::MAX_CALLS;
 use rayon::prelude::*;
 
 /// Iterations of the multiplicative algorithm.
@@ -236,7 +236,13 @@ impl<'a> Problem<'a> {
     }
 
     /// The multiplicative algorithm at budget `budget_us` from `xi`, with minimax weights `lambda`.
-    fn iterate(&self, xi: &mut [f64], lambda: &mut [f64], budget_us: f64, iters: usize) -> Result<Vec<f64>, DesignError> {
+    fn iterate(
+        &self,
+        xi: &mut [f64],
+        lambda: &mut [f64],
+        budget_us: f64,
+        iters: usize,
+    ) -> Result<Vec<f64>, DesignError> {
         let mut last = f64::INFINITY;
         let mut ratios = Vec::new();
         for it in 0..iters {
@@ -263,7 +269,7 @@ impl<'a> Problem<'a> {
             let snapshot: Vec<bool> = xi.iter().map(|&x| x > 0.0).collect();
             let d = self.gradient_where(&inv, lambda, &|c| snapshot[c]);
             let mean: f64 = xi.iter().zip(&d).map(|(x, g)| x * g).sum();
-            if !(mean > 0.0) {
+            if mean.is_nan() || mean <= 0.0 {
                 break;
             }
             for (x, g) in xi.iter_mut().zip(&d) {
@@ -325,7 +331,13 @@ impl<'a> Problem<'a> {
         let mut n: Vec<u32> = self
             .units_of(&xi, budget)
             .iter()
-            .map(|&u| if u >= 0.5 { u.round().min(f64::from(u32::MAX)) as u32 } else { 0 })
+            .map(|&u| {
+                if u >= 0.5 {
+                    u.round().min(f64::from(u32::MAX)) as u32
+                } else {
+                    0
+                }
+            })
             .collect();
         if self.calls(&n) > MAX_CALLS {
             return Err(DesignError::Unreachable {
@@ -420,7 +432,9 @@ impl<'a> Problem<'a> {
                     let max = r.iter().copied().fold(0.0, f64::max);
                     let w: Vec<f64> = r.iter().map(|&x| (x / max).powi(4)).collect();
                     let g = self.gradient(&inv, &w);
-                    (0..g.len()).filter(|&c| fits(c)).max_by(|&a, &b| g[a].total_cmp(&g[b]))
+                    (0..g.len())
+                        .filter(|&c| fits(c))
+                        .max_by(|&a, &b| g[a].total_cmp(&g[b]))
                 }
                 None => (0..n.len())
                     .filter(|&c| fits(c))
@@ -431,10 +445,19 @@ impl<'a> Problem<'a> {
                 _ => break,
             }
         }
-        let ratios = self.evaluate(&n).1.ok_or_else(|| DesignError::BudgetTooSmall {
-            budget_s: budget_us * 1e-6,
-            needed_s: self.set.cands.iter().map(|c| c.cost_us).fold(f64::INFINITY, f64::min) * 4e-6,
-        })?;
+        let ratios = self
+            .evaluate(&n)
+            .1
+            .ok_or_else(|| DesignError::BudgetTooSmall {
+                budget_s: budget_us * 1e-6,
+                needed_s: self
+                    .set
+                    .cands
+                    .iter()
+                    .map(|c| c.cost_us)
+                    .fold(f64::INFINITY, f64::min)
+                    * 4e-6,
+            })?;
         Ok(Solution {
             cost_us: self.cost(&n),
             units: n,

@@ -5,9 +5,7 @@
 
 use super::prior::Prior;
 use crate::collect::design_record::PredictedSe;
-use crate::collect::information::{
-    add_scaled, invert, standard_errors, FitLikelihood, Mat4,
-};
+use crate::collect::information::{add_scaled, invert, standard_errors, FitLikelihood, Mat4};
 use crate::collect::plan::{ParamValues, Plan};
 use crate::collect::precision::{fit_covariance, fit_likelihood, per_call_information};
 
@@ -57,12 +55,22 @@ pub fn summarise_scenario(
     scenario: Option<usize>,
 ) -> PredictedSe {
     let keep = |s: usize| scenario.is_none_or(|x| x == s);
-    let k = prior.qubits.iter().filter(|q| keep(q.scenario)).count().max(1) as f64;
+    let k = prior
+        .qubits
+        .iter()
+        .filter(|q| keep(q.scenario))
+        .count()
+        .max(1) as f64;
     let mut sum2 = [0.0; 4];
     let mut max = [0.0f64; 4];
     let mut rel2 = 0.0;
     let mut ok = [true; 4];
-    for (q, c) in prior.qubits.iter().zip(covs).filter(|(q, _)| keep(q.scenario)) {
+    for (q, c) in prior
+        .qubits
+        .iter()
+        .zip(covs)
+        .filter(|(q, _)| keep(q.scenario))
+    {
         let se = c.map_or([None; 4], |c| standard_errors(&c));
         for i in 0..4 {
             match se[i] {

@@ -108,7 +108,11 @@ fn median_params(q: &[PriorQubit]) -> Params {
 
 impl Prior {
     /// The family-default prior on the plan's graph (see the module docs); `seed` draws the virtual chip.
-    pub fn family_defaults(plan: &Plan, law: Option<NoiseLaw>, seed: u64) -> Result<Prior, DesignError> {
+    pub fn family_defaults(
+        plan: &Plan,
+        law: Option<NoiseLaw>,
+        seed: u64,
+    ) -> Result<Prior, DesignError> {
         let graph = plan.working_graph()?;
         let config = DeviceConfig {
             anneal_time_us: plan.anneal_time_us,
@@ -166,7 +170,11 @@ impl Prior {
     }
 
     /// A prior from a fit file (`qasa fit -o fit.json`); `law` overrides the fit's noise choice.
-    pub fn from_fit_file(path: &Path, plan: &Plan, law: Option<NoiseLaw>) -> Result<Prior, DesignError> {
+    pub fn from_fit_file(
+        path: &Path,
+        plan: &Plan,
+        law: Option<NoiseLaw>,
+    ) -> Result<Prior, DesignError> {
         let bad = |reason: String| DesignError::Prior {
             path: path.to_path_buf(),
             reason,
@@ -213,7 +221,12 @@ impl Prior {
                 Ok(col) => cands.push((
                     col,
                     id,
-                    Params::new(beta, b, num("gamma").unwrap_or(0.0), num("eta").unwrap_or(0.0)),
+                    Params::new(
+                        beta,
+                        b,
+                        num("gamma").unwrap_or(0.0),
+                        num("eta").unwrap_or(0.0),
+                    ),
                 )),
                 Err(_) => off_graph += 1,
             }
@@ -275,7 +288,10 @@ fn fit_noise_law(v: &Value) -> (Option<NoiseLaw>, String) {
     let model_of_qubits = v
         .get("qubits")
         .and_then(Value::as_array)
-        .and_then(|l| l.iter().find_map(|q| q.get("model").and_then(Value::as_str)))
+        .and_then(|l| {
+            l.iter()
+                .find_map(|q| q.get("model").and_then(Value::as_str))
+        })
         .unwrap_or("qasa");
     match (likelihood, compared) {
         (Some("per_call"), _) if model_of_qubits == "gaussian" => (
