@@ -2,10 +2,11 @@
 //!
 //! - Grid: ±|h| of every |h| with units (and 0 when used), ascending.
 //! - Units at |h| > 0, numbered p = 0, 1, … over the call sizes of that |h| (largest first): each is a gauge
-//!   pair, two calls at the uniform field +|h| with a fresh random mask (stream `(seed, 1000 + |h| index,
-//!   p)`) and its complement, so that each qubit sees +|h| in one and −|h| in the other. Without gauges,
-//!   one call at +|h| and one at −|h|. Both calls go to block p: every block cell then holds one call,
-//!   which lets the fit use the per-call likelihood.
+//!   pair as `qasa plan` lays them out, a call at +|h| and one at −|h| with the same fresh random mask
+//!   (stream `(seed, 1000 + |h| index, p)`), so that each qubit sees +|h| in one and −|h| in the other.
+//!   Without gauges, the same two calls without a mask. Both calls go to block p: every block cell with
+//!   reads then holds one call (cells of an |h| with fewer units stay empty), which lets the fit use the
+//!   per-call likelihood (`meta.calls_per_block = 1`).
 //! - Calls at h = 0 (no gauge needed): call i in block i.
 //! - Order: round p takes unit p of every |h| (ascending), so a campaign stopped early has data across the
 //!   whole grid.
@@ -63,7 +64,7 @@ pub fn lay_out(plan: &mut Plan, set: &CandidateSet, units: &[u32], gauges: bool)
                 masks.push(draw_mask(plan.seed, 1000 + k as u64, p as u64, n_q));
                 let g = Some((masks.len() - 1) as u32);
                 calls.push(call(*h, g, false));
-                calls.push(call(*h, g, true));
+                calls.push(call(-*h, g, false));
             } else {
                 calls.push(call(*h, None, false));
                 calls.push(call(-*h, None, false));
