@@ -26,7 +26,7 @@ pub struct GoalFlags {
     #[arg(long, value_name = "LIST", value_parser = parse_targets, conflicts_with = "budget_qpu_s")]
     pub target_se: Option<TargetSe>,
     /// The best errors of β and b (relative to the reference's) within this QPU time, seconds.
-    #[arg(long, value_name = "S", value_parser = finite)]
+    #[arg(long, value_name = "S", value_parser = finite, allow_negative_numbers = true)]
     pub budget_qpu_s: Option<f64>,
     /// Parameters and noise law to design for: a fit file (`qasa fit -o`), e.g. of a pilot run. Default:
     /// the chip family's typical values and spread, with β vague (×0.75 to ×1.3).

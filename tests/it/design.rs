@@ -396,3 +396,323 @@ fn optimised_plan_matches_reference_on_a_tiny_chip() {
         "{r:?}"
     );
 }
+
+// ---- The command line: `qasa plan --optimize`, `--compare-reference`, `collect --adaptive` ----
+
+mod cli {
+    use qasa::collect::plan::Plan;
+    use qasa::server::{FaultConfig, Server, ServerConfig, ServerHandle, SolverSource};
+    use serde_json::Value;
+    use std::path::{Path, PathBuf};
+    use std::process::{Command, Output};
+
+    const SMALL: &str = "chimera:2,2,4";
+    const TOKEN: &str = "design-test-token-5e1a";
+
+    fn qasa(dir: &Path) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_qasa"));
+        c.current_dir(dir)
+            .env("HOME", dir)
+            .env("XDG_CONFIG_HOME", dir)
+            .env_remove("DWAVE_CONFIG_FILE")
+            .env_remove("DWAVE_PROFILE")
+            .env_remove("DWAVE_API_TOKEN")
+            .env_remove("DWAVE_API_ENDPOINT")
+            .env_remove("DWAVE_API_SOLVER");
+        c
+    }
+
+    fn run(dir: &Path, args: &[&str]) -> Output {
+        qasa(dir).args(args).output().expect("qasa runs")
+    }
+
+    fn stderr(o: &Output) -> String {
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    }
+
+    /// `qasa plan --optimize --topology SMALL ARGS -o NAME`, read back.
+    fn optimise(dir: &Path, name: &str, args: &[&str]) -> Plan {
+        let out = dir.join(name);
+        let mut a = vec!["plan", "--optimize", "--topology", SMALL, "-o"];
+        a.push(out.to_str().unwrap());
+        a.extend_from_slice(args);
+        let o = run(dir, &a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        Plan::read(&out).unwrap()
+    }
+
+    fn predicted(p: &Plan) -> (f64, f64) {
+        let d = p
+            .design
+            .as_ref()
+            .expect("an optimised plan records its design");
+        (
+            d.predicted.rms_rel_se_beta.unwrap(),
+            d.predicted.rms_se.b.unwrap(),
+        )
+    }
+
+    /// `--match-reference`: the plan states its cost and predicted SEs, is cheaper than the reference it
+    /// records, and predicts (RMS over the prior) the reference's errors of β and b or better.
+    #[test]
+    fn match_reference_plan_is_cheaper_and_as_precise() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = optimise(dir.path(), "p.json", &["--match-reference"]);
+        let d = p.design.as_ref().unwrap();
+        let r = d.reference.as_ref().expect("the reference is recorded");
+        assert!(p.estimated_qpu_s > 0.0 && p.estimated_qpu_s < r.estimated_qpu_s);
+        let (beta, b) = predicted(&p);
+        assert!(
+            beta <= 1.01 * r.predicted.rms_rel_se_beta.unwrap(),
+            "{beta} vs {:?}",
+            r.predicted
+        );
+        assert!(
+            b <= 1.01 * r.predicted.rms_se.b.unwrap(),
+            "{b} vs {:?}",
+            r.predicted
+        );
+        // The plan file is one a campaign runs: sealed, every call within the solver's limits.
+        assert!(p.calls.iter().all(|c| (1..=10_000).contains(&c.reads)));
+    }
+
+    /// `--target-se`: the targets hold (RMS over the prior), and tighter targets cost more.
+    #[test]
+    fn target_se_holds_and_tighter_targets_cost_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let loose = optimise(
+            dir.path(),
+            "a.json",
+            &["--target-se", "beta_rel=0.004,b=4e-4"],
+        );
+        let tight = optimise(
+            dir.path(),
+            "b.json",
+            &["--target-se", "beta_rel=0.002,b=2e-4"],
+        );
+        for (p, t) in [(&loose, 1.0), (&tight, 0.5)] {
+            let (beta, b) = predicted(p);
+            assert!(beta <= 0.004 * t * 1.001, "{beta}");
+            assert!(b <= 4e-4 * t * 1.001, "{b}");
+        }
+        // Errors scale as 1/sqrt(time): halving both targets costs about four times as much.
+        let ratio = tight.estimated_qpu_s / loose.estimated_qpu_s;
+        assert!((2.5..5.5).contains(&ratio), "{ratio}");
+    }
+
+    /// `--budget-qpu-s`: the plan stays within the budget, and a larger budget buys smaller errors.
+    #[test]
+    fn budget_is_kept_and_buys_precision() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = optimise(dir.path(), "a.json", &["--budget-qpu-s", "40"]);
+        let large = optimise(dir.path(), "b.json", &["--budget-qpu-s", "160"]);
+        assert!(
+            small.estimated_qpu_s <= 40.0 && small.estimated_qpu_s > 30.0,
+            "{}",
+            small.estimated_qpu_s
+        );
+        assert!(
+            large.estimated_qpu_s <= 160.0 && large.estimated_qpu_s > 120.0,
+            "{}",
+            large.estimated_qpu_s
+        );
+        let (s, l) = (predicted(&small), predicted(&large));
+        assert!(l.0 < 0.7 * s.0 && l.1 < 0.7 * s.1, "{s:?} vs {l:?}");
+    }
+
+    /// `--compare-reference --json`: both protocols with their QPU time and the four predicted SEs, under
+    /// exactly the keys of issue 14 §2, matching the plan file the same flags write.
+    #[test]
+    fn compare_reference_json_has_the_promised_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = run(
+            dir.path(),
+            &[
+                "plan",
+                "--optimize",
+                "--compare-reference",
+                "--json",
+                "--topology",
+                SMALL,
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        for side in ["reference", "optimized"] {
+            let s = &v[side];
+            assert!(s["qpu_s"].as_f64().unwrap() > 0.0, "{side}: {s}");
+            let se = s["se"].as_object().unwrap();
+            let keys: Vec<&str> = se.keys().map(String::as_str).collect();
+            assert_eq!(keys, ["b", "beta", "eta", "gamma"], "{side}");
+            assert!(
+                se.values().all(|x| x.as_f64().unwrap() > 0.0),
+                "{side}: {se:?}"
+            );
+        }
+        assert!(v["optimized"]["qpu_s"].as_f64() < v["reference"]["qpu_s"].as_f64());
+        let p = optimise(dir.path(), "p.json", &[]);
+        let d = p.design.as_ref().unwrap();
+        assert_eq!(v["optimized"]["qpu_s"].as_f64(), Some(p.estimated_qpu_s));
+        assert_eq!(
+            v["optimized"]["se"]["beta"].as_f64(),
+            d.predicted.rms_se.beta
+        );
+        assert_eq!(
+            v["reference"]["qpu_s"].as_f64(),
+            d.reference.as_ref().map(|r| r.estimated_qpu_s)
+        );
+    }
+
+    /// Bad inputs: a clear one-line error, exit 2 for usage and 1 for a file that is not a fit; nothing
+    /// written.
+    #[test]
+    fn bad_design_inputs_are_refused_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let out = d.join("x.json");
+        let o = out.to_str().unwrap();
+        let plan = |extra: &[&str]| {
+            let mut a = vec!["plan", "--optimize", "--topology", SMALL, "-o", o];
+            a.extend_from_slice(extra);
+            run(d, &a)
+        };
+        let r = plan(&["--target-se", "delta=0.1"]);
+        assert_eq!(r.status.code(), Some(2));
+        assert!(
+            stderr(&r)
+                .contains("\"delta\" is not a parameter: use beta, beta_rel, b, gamma or eta"),
+            "{}",
+            stderr(&r)
+        );
+        let r = plan(&["--target-se", "beta=-1"]);
+        assert_eq!(r.status.code(), Some(2));
+        assert!(stderr(&r).contains("must be positive"), "{}", stderr(&r));
+        for budget in ["-5", "0"] {
+            let r = plan(&["--budget-qpu-s", budget]);
+            assert_eq!(r.status.code(), Some(2), "{budget}");
+            assert!(
+                stderr(&r).contains(&format!(
+                    "--budget-qpu-s {budget}: the budget must be a positive number of seconds"
+                )),
+                "{}",
+                stderr(&r)
+            );
+        }
+        std::fs::write(d.join("notfit.json"), r#"{"format": "something else"}"#).unwrap();
+        let r = plan(&["--prior", "notfit.json"]);
+        assert_eq!(r.status.code(), Some(1));
+        let e = stderr(&r);
+        assert!(
+            e.starts_with("error: prior notfit.json: not a qasa fit file"),
+            "{e}"
+        );
+        assert_eq!(e.lines().count(), 1, "{e}");
+        let r = plan(&["--prior", "missing.json"]);
+        assert_eq!(r.status.code(), Some(1));
+        assert!(
+            stderr(&r).starts_with("error: prior missing.json"),
+            "{}",
+            stderr(&r)
+        );
+        assert!(!out.exists());
+    }
+
+    fn server(seed: u64, faults: FaultConfig, ledger: &Path) -> ServerHandle {
+        Server::start(ServerConfig {
+            solvers: vec![SolverSource::Topology(SMALL.into())],
+            seed,
+            faults,
+            ledger: Some(ledger.to_path_buf()),
+            token: qasa::sapi::Token::new(TOKEN),
+            ..ServerConfig::default()
+        })
+        .expect("server starts")
+    }
+
+    fn billed_us(ledger: &Path) -> (usize, f64) {
+        let text = std::fs::read_to_string(ledger).unwrap_or_default();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let us = lines
+            .iter()
+            .map(|l| l["qpu_access_time_us"].as_f64().unwrap())
+            .sum();
+        (lines.len(), us)
+    }
+
+    fn adaptive(dir: &Path, url: &str, out: &PathBuf, extra: &[&str]) -> Output {
+        qasa(dir)
+            .args([
+                "collect",
+                "--adaptive",
+                "--budget-qpu-s",
+                "40",
+                "--max-qpu-s",
+                "45",
+                "--quiet",
+            ])
+            .args(["--endpoint", url, "--token", TOKEN, "--out"])
+            .arg(out)
+            .args(extra)
+            .output()
+            .expect("qasa runs")
+    }
+
+    /// `collect --adaptive` against `qasa serve`: the solver goes offline during the top-up, the campaign
+    /// stops resumable; `--resume` against the server back online finishes it; each call is billed once
+    /// and the whole campaign stays within its budget; the sweep fits.
+    #[test]
+    fn adaptive_campaign_resumes_and_stays_within_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let out = d.join("a.sweep.json");
+        let (la, lb) = (d.join("a.jsonl"), d.join("b.jsonl"));
+        let a = server(
+            41,
+            FaultConfig {
+                offline_after: Some(60),
+                ..FaultConfig::default()
+            },
+            &la,
+        );
+        let o = adaptive(d, a.base_url(), &out, &[]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains("offline") && e.contains("--resume"), "{e}");
+        assert!(!out.exists());
+        assert!(
+            d.join("a.sweep.json.pilot.fit.json").exists(),
+            "the pilot finished before"
+        );
+        // Without --resume the started campaign is refused.
+        let b = server(42, FaultConfig::default(), &lb);
+        let o = adaptive(d, b.base_url(), &out, &[]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains("add --resume"), "{}", stderr(&o));
+        let o = adaptive(d, b.base_url(), &out, &["--resume"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let (na, ua) = billed_us(&la);
+        let (nb, ub) = billed_us(&lb);
+        assert_eq!(na, 60);
+        let topup = Plan::read(&d.join("a.sweep.json.topup.plan.json")).unwrap();
+        let pilot = Plan::read(&d.join("a.sweep.json.pilot.plan.json")).unwrap();
+        assert_eq!(
+            na + nb,
+            pilot.calls.len() + topup.calls.len(),
+            "each call billed once"
+        );
+        assert!(
+            (ua + ub) * 1e-6 <= 40.0 + 1e-9,
+            "{} s billed",
+            (ua + ub) * 1e-6
+        );
+        let fit = d.join("a.fit.json");
+        let o = run(
+            d,
+            &["fit", out.to_str().unwrap(), "-o", fit.to_str().unwrap()],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+}
