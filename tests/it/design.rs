@@ -498,6 +498,47 @@ fn optimised_plan_matches_reference_on_a_tiny_chip() {
     );
 }
 
+/// An optimised plan gives each |h| its own number of calls, so some (h, block) cells stay empty; every
+/// cell with reads is one call, the sweep says so (`calls_per_block = 1`) and the default fit uses the
+/// per-call likelihood the design predicted for.
+#[test]
+fn optimised_sweeps_get_the_per_call_fit() {
+    let chip = Chip::new("chimera:1");
+    let case = Case {
+        name: "",
+        topology: "chimera:1",
+        beta_factor: 1.0,
+        noise: NoiseModel::CallTwoPoint,
+        law: None,
+        pooled: false,
+        seeds: &[1],
+    };
+    let plan = design_for(&chip, &case).plan;
+    let sweep = run_virtual(
+        &device(&chip, &case),
+        &plan,
+        &VirtualOptions::default(),
+        &|_| {},
+    )
+    .unwrap();
+    let empty = sweep
+        .blocks
+        .iter()
+        .any(|b| (0..sweep.h.len()).any(|ih| b.get(ih, 0).1 == 0));
+    assert!(
+        empty,
+        "the plan has |h| values with fewer calls than blocks"
+    );
+    assert_eq!(sweep.meta.calls_per_block, Some(1));
+    let fit = fit_sweep(&sweep, &FitConfig::default()).unwrap();
+    assert_eq!(
+        fit.noise.likelihood,
+        NoiseLikelihood::PerCall,
+        "{}",
+        fit.noise.reason
+    );
+}
+
 // ---- The command line: `qasa plan --optimize`, `--compare-reference`, `collect --adaptive` ----
 
 mod cli {
