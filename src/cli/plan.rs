@@ -434,11 +434,11 @@ pub fn summary_text(plan: &Plan, flags: &PlanFlags) -> String {
             p.at.beta, p.at.b, p.at.gamma, p.at.eta
         ));
         s.push_str(&format!(
-            "             {}   with per-call noise (honest)\n",
+            "             {}   the default fit, with per-call noise (the prediction to trust)\n",
             se_text(&p.se_per_call_noise)
         ));
         s.push_str(&format!(
-            "             {}   binomial (optimistic: reads of a call share their field noise)\n",
+            "             {}   binomial (reads taken as independent, which they are not: a call shares its field noise)\n",
             se_text(&p.se_binomial)
         ));
     }
