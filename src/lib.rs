@@ -18,6 +18,7 @@
 pub mod analysis;
 pub mod atomic_file;
 pub mod collect;
+pub mod design;
 pub mod device;
 pub mod fit;
 pub mod gzip;

@@ -4,6 +4,7 @@
 use super::console;
 use super::output::Outputs;
 use super::plan::{PlanFlags, ResolvedTarget};
+use super::plan_design::GoalFlags;
 use super::progress::Progress;
 use super::sapi_args::SapiArgs;
 use anyhow::{anyhow, bail, Context, Result};
@@ -18,38 +19,48 @@ use std::sync::{Arc, OnceLock};
 #[derive(ClapArgs, Debug)]
 pub struct Args {
     /// The plan to run (from `qasa plan -o`). Without it, the plan flags below make one for --solver.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["h_max", "h_step", "h_values", "reads", "reads_per_call", "anneal_time_us", "blocks", "no_gauges", "flux_drift_compensation", "seed", "solver"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["h_max", "h_step", "h_values", "reads", "reads_per_call", "anneal_time_us", "blocks", "no_gauges", "flux_drift_compensation", "seed", "solver", "adaptive"])]
     plan: Option<PathBuf>,
+    /// Adaptive campaign: pilot calls, fit, redesign for the goal (--match-reference by default,
+    /// --target-se or --budget-qpu-s) with the pilot's fit as prior, top-up calls; every stage journaled
+    /// and resumable, the whole within --max-qpu-s. See docs/design.md.
+    #[arg(long, conflicts_with_all = ["reads", "h_values", "blocks", "pairs"])]
+    pub(super) adaptive: bool,
+    /// Share of the goal's QPU time spent on the adaptive pilot.
+    #[arg(long, value_name = "F", default_value_t = qasa::design::adaptive::PILOT_FRACTION, value_parser = super::numbers::finite, requires = "adaptive")]
+    pub(super) pilot_fraction: f64,
+    #[command(flatten)]
+    pub(super) goal: GoalFlags,
     /// Solver to plan for when no --plan is given (default: the configured solver).
     #[arg(long, value_name = "NAME")]
-    solver: Option<String>,
+    pub(super) solver: Option<String>,
     #[command(flatten)]
-    flags: PlanFlags,
+    pub(super) flags: PlanFlags,
     /// Output sweep file (*.sweep.json or *.sweep.json.gz); its journal is FILE.journal.
     #[arg(long, short, value_name = "FILE")]
-    out: PathBuf,
+    pub(super) out: PathBuf,
     /// Also keep per (h, coupler) agreement counts.
     #[arg(long)]
     pairs: bool,
     /// Continue the campaign of the journal beside --out (calls already submitted are fetched, not paid
     /// again).
     #[arg(long)]
-    resume: bool,
+    pub(super) resume: bool,
     /// Problems in flight at once.
     #[arg(long, default_value_t = 4, value_name = "N")]
-    in_flight: usize,
+    pub(super) in_flight: usize,
     /// QPU-time budget of the campaign, seconds: a plan estimated above it is refused, and no call is
     /// submitted that would pass it.
     #[arg(long, value_name = "S")]
-    max_qpu_s: Option<f64>,
+    pub(super) max_qpu_s: Option<f64>,
     /// Print a JSON summary.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     /// No progress bar.
     #[arg(long, short)]
-    quiet: bool,
+    pub(super) quiet: bool,
     #[command(flatten)]
-    sapi: SapiArgs,
+    pub(super) sapi: SapiArgs,
 }
 
 static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
@@ -67,7 +78,7 @@ extern "C" fn on_interrupt(_: libc::c_int) {
 }
 
 /// The flag Ctrl-C sets.
-fn interrupt_flag() -> Arc<AtomicBool> {
+pub(super) fn interrupt_flag() -> Arc<AtomicBool> {
     let flag = STOP
         .get_or_init(|| Arc::new(AtomicBool::new(false)))
         .clone();
@@ -80,7 +91,7 @@ fn interrupt_flag() -> Arc<AtomicBool> {
     flag
 }
 
-fn check_out(args: &Args) -> Result<()> {
+pub(super) fn check_out(args: &Args) -> Result<()> {
     if qasa::sweep::SweepFormat::from_file_name(&args.out)? != qasa::sweep::SweepFormat::Native {
         bail!(
             "--out {}: collect writes a native sweep (*.sweep.json or *.sweep.json.gz), which keeps the per-call blocks and metadata; convert it to a spin_table.csv afterwards",
@@ -115,7 +126,7 @@ fn check_out(args: &Args) -> Result<()> {
 }
 
 /// The command that resumes this run (a token given on the command line is not repeated).
-fn resume_command() -> String {
+pub(super) fn resume_command() -> String {
     let mut hide_next = false;
     let mut words: Vec<String> = std::env::args()
         .map(|a| {
@@ -144,7 +155,7 @@ fn resume_command() -> String {
     words.join(" ")
 }
 
-fn show(bar: &Progress, p: &CollectProgress) {
+pub(super) fn show(bar: &Progress, p: &CollectProgress) {
     bar.set(p.calls_done as u64);
     let mut msg = format!(
         "{}/{} reads, QPU {:.1}/{:.1} s",
@@ -167,6 +178,14 @@ fn load_plan(args: &Args) -> Result<Plan> {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    if args.adaptive {
+        return super::collect_adaptive::run(&args);
+    }
+    if let Some(flag) = args.goal.given() {
+        return Err(super::usage(format!(
+            "{flag} designs an adaptive campaign: add --adaptive (or design a plan with qasa plan --optimize)"
+        )));
+    }
     check_out(&args)?;
     let mut files = Outputs::new();
     if let Some(p) = &args.plan {

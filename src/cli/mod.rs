@@ -6,6 +6,7 @@
 
 mod analyze;
 mod collect;
+mod collect_adaptive;
 mod compare;
 mod console;
 mod convert;
@@ -15,6 +16,7 @@ mod graph_args;
 mod numbers;
 mod output;
 mod plan;
+mod plan_design;
 mod progress;
 mod report;
 mod sapi_args;

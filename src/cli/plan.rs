@@ -4,6 +4,7 @@
 
 use super::numbers::{finite, whole};
 use super::output::Outputs;
+use super::plan_design::{compare_json, compare_text, design_plan, design_text, GoalFlags};
 use super::sapi_args::SapiArgs;
 use super::{console, usage};
 use anyhow::{anyhow, bail, Context, Result};
@@ -203,6 +204,17 @@ pub struct Args {
     topology: Option<String>,
     #[command(flatten)]
     flags: PlanFlags,
+    /// Design the plan (h values, calls, reads per call) for the least QPU time that reaches a goal
+    /// (--match-reference, the default; --target-se; or the best errors within --budget-qpu-s); --h-max,
+    /// --h-step and --reads-per-call then bound the candidates. See docs/design.md.
+    #[arg(long, conflicts_with_all = ["reads", "h_values", "blocks"])]
+    optimize: bool,
+    /// Print the reference protocol and the optimised plan side by side: protocol, estimated QPU time and
+    /// predicted standard errors (implies --optimize).
+    #[arg(long, conflicts_with_all = ["reads", "h_values", "blocks"])]
+    compare_reference: bool,
+    #[command(flatten)]
+    goal: GoalFlags,
     /// Calls kept in flight by `qasa collect` (enters the wall-time estimate).
     #[arg(long, default_value_t = 4, value_name = "N", value_parser = whole::<usize>)]
     in_flight: usize,
@@ -220,8 +232,18 @@ pub fn run(args: Args) -> Result<()> {
     if args.in_flight == 0 {
         return Err(usage("--in-flight must be at least 1"));
     }
+    if !(args.optimize || args.compare_reference) {
+        if let Some(flag) = args.goal.given() {
+            return Err(usage(format!(
+                "{flag} designs a plan: add --optimize (or --compare-reference)"
+            )));
+        }
+    }
     let mut files = Outputs::new();
     if let Some(f) = &args.solver_file {
+        files.input(f);
+    }
+    if let Some(f) = &args.goal.prior {
         files.input(f);
     }
     let out_id = files.optional("--out", args.out.as_deref())?;
@@ -231,16 +253,32 @@ pub fn run(args: Args) -> Result<()> {
         (_, _, Some(t)) => ResolvedTarget::from_topology(t)?,
         _ => bail!("give one of --solver, --solver-file or --topology"),
     };
-    let plan = args.flags.build(&target, args.in_flight)?;
+    let designed = if args.optimize || args.compare_reference {
+        Some(design_plan(
+            &args.goal,
+            &args.flags,
+            &target,
+            args.in_flight,
+        )?)
+    } else {
+        None
+    };
+    let plan = match &designed {
+        Some(d) => d.plan.clone(),
+        None => args.flags.build(&target, args.in_flight)?,
+    };
     if let Some(id) = out_id {
         let text = plan.to_json()?;
         files.write(id, |w| w.write_all(text.as_bytes()))?;
     }
     files.commit()?;
-    let mut text = if args.json {
-        serde_json::to_string_pretty(&summary_json(&plan, args.out.as_deref()))? + "\n"
-    } else {
-        summary_text(&plan, &args.flags)
+    let mut text = match (&designed, args.compare_reference, args.json) {
+        (Some(d), true, true) => serde_json::to_string_pretty(&compare_json(d))? + "\n",
+        (Some(d), true, false) => compare_text(d),
+        (_, _, true) => {
+            serde_json::to_string_pretty(&summary_json(&plan, args.out.as_deref()))? + "\n"
+        }
+        (_, _, false) => summary_text(&plan, &args.flags) + &design_text(&plan),
     };
     if let Some(out) = &args.out {
         if !args.json {
@@ -289,6 +327,7 @@ pub fn summary_json(plan: &Plan, out: Option<&Path>) -> Value {
         "estimated_wall_s": plan.estimate.estimated_wall_s,
         "in_flight": plan.estimate.in_flight,
         "precision": plan.precision,
+        "design": plan.design,
     })
 }
 
@@ -305,7 +344,7 @@ fn duration(s: f64) -> String {
 fn grid_text(plan: &Plan, flags: &PlanFlags) -> String {
     let n = plan.h.len();
     let (lo, hi) = (plan.h[0], plan.h[n - 1]);
-    if flags.h_values.is_none() && n > 1 {
+    if flags.h_values.is_none() && n > 1 && plan.design.is_none() {
         let mut s = format!("{n} values from {lo} to {hi} in steps of {}", flags.h_step);
         if hi < flags.h_max {
             s.push_str(&format!(
@@ -395,11 +434,11 @@ pub fn summary_text(plan: &Plan, flags: &PlanFlags) -> String {
             p.at.beta, p.at.b, p.at.gamma, p.at.eta
         ));
         s.push_str(&format!(
-            "             {}   with per-call noise (honest)\n",
+            "             {}   the default fit, with per-call noise (the prediction to trust)\n",
             se_text(&p.se_per_call_noise)
         ));
         s.push_str(&format!(
-            "             {}   binomial (optimistic: reads of a call share their field noise)\n",
+            "             {}   binomial (reads taken as independent, which they are not: a call shares its field noise)\n",
             se_text(&p.se_binomial)
         ));
     }

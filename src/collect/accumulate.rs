@@ -255,8 +255,9 @@ pub fn sweep_meta(plan: &Plan, source: SweepSource) -> SweepMeta {
     meta
 }
 
-/// Calls in every (h, block) cell of the sweep, when the same for all cells (`meta.calls_per_block`, the
-/// condition of the fit's per-call likelihood). With gauges, a qubit sees at a physical field one call
+/// Calls in every (h, block) cell of the sweep that has calls, when the same for all of them
+/// (`meta.calls_per_block`, the condition of the fit's per-call likelihood; an optimised plan gives each
+/// |h| its own number of calls, so some cells stay empty, and the fit drops empty cells). With gauges, a qubit sees at a physical field one call
 /// of each ±h partner pair of its block, so the count holds per qubit only when every gauged call at
 /// h ≠ 0 has its partner at -h (same gauge, flip, reads and block); otherwise `None`.
 fn calls_per_block(plan: &Plan) -> Option<u32> {
@@ -276,6 +277,6 @@ fn calls_per_block(plan: &Plan) -> Option<u32> {
             *partners.entry(key).or_default() += if c.h > 0.0 { 1 } else { -1 };
         }
     }
-    let k = *cells.first()?;
-    (k > 0 && cells.iter().all(|&n| n == k) && partners.values().all(|&n| n == 0)).then_some(k)
+    let k = cells.iter().copied().find(|&n| n > 0)?;
+    (cells.iter().all(|&n| n == 0 || n == k) && partners.values().all(|&n| n == 0)).then_some(k)
 }

@@ -211,13 +211,17 @@ fn check_h(grid: &[f64], limits: &SolverLimits) -> Result<(), PlanError> {
     Ok(())
 }
 
-fn parameters(spec: &PlanSpec, limits: &SolverLimits) -> Result<Map<String, Value>, PlanError> {
+fn parameters(
+    anneal_time_us: f64,
+    flux_drift_compensation: bool,
+    limits: &SolverLimits,
+) -> Result<Map<String, Value>, PlanError> {
     let mut p = Map::new();
-    p.insert("annealing_time".into(), spec.anneal_time_us.into());
+    p.insert("annealing_time".into(), anneal_time_us.into());
     p.insert("auto_scale".into(), false.into());
     p.insert(
         "flux_drift_compensation".into(),
-        spec.flux_drift_compensation.into(),
+        flux_drift_compensation.into(),
     );
     if let Some(known) = &limits.parameters {
         let sent = p.keys().map(String::as_str).chain(["num_reads"]);
@@ -232,7 +236,7 @@ fn parameters(spec: &PlanSpec, limits: &SolverLimits) -> Result<Map<String, Valu
 }
 
 /// SplitMix64 of (seed, a, b): independent gauge streams.
-fn stream(seed: u64, a: u64, b: u64) -> u64 {
+pub(crate) fn stream(seed: u64, a: u64, b: u64) -> u64 {
     let mut z =
         seed ^ a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_mul(0xD1B5_4A32_D192_ED03);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -240,22 +244,24 @@ fn stream(seed: u64, a: u64, b: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// A random gauge mask over `n_qubits` qubits from stream `(seed, a, b)`; pad bits are zero.
+pub(crate) fn draw_mask(seed: u64, a: u64, b: u64, n_qubits: usize) -> String {
+    let mut rng = Pcg64Mcg::seed_from_u64(stream(seed, a, b));
+    let mut bytes = vec![0u8; n_qubits.div_ceil(8)];
+    rng.fill_bytes(&mut bytes);
+    if n_qubits % 8 != 0 {
+        if let Some(last) = bytes.last_mut() {
+            *last &= 0xFFu8 << (8 - n_qubits % 8);
+        }
+    }
+    mask_of_bytes(&bytes)
+}
+
 /// One mask per (positive h, pair), index `k · pairs + p` for the k-th positive h.
 fn draw_gauges(seed: u64, n_positive: usize, n_pairs: usize, n_qubits: usize) -> Gauges {
     let masks = (0..n_positive)
         .flat_map(|k| (0..n_pairs).map(move |p| (k, p)))
-        .map(|(k, p)| {
-            let mut rng = Pcg64Mcg::seed_from_u64(stream(seed, k as u64 + 1, p as u64));
-            let mut bytes = vec![0u8; n_qubits.div_ceil(8)];
-            rng.fill_bytes(&mut bytes);
-            if n_qubits % 8 != 0 {
-                // Pad bits past the last qubit are zero.
-                if let Some(last) = bytes.last_mut() {
-                    *last &= 0xFFu8 << (8 - n_qubits % 8);
-                }
-            }
-            mask_of_bytes(&bytes)
-        })
+        .map(|(k, p)| draw_mask(seed, k as u64 + 1, p as u64, n_qubits))
         .collect();
     Gauges { seed, masks }
 }
@@ -276,7 +282,7 @@ fn lay_out(grid: &[f64], reads: &[u32], gauges: bool, blocks: usize, n_pairs: us
                 reads: r,
                 flip: gauge.is_some() && c % 2 == 1,
                 gauge,
-                block: (blocks > 0).then_some((c % blocks) as u32),
+                block: (blocks > 0).then(|| (c % blocks) as u32),
                 estimated_qpu_us: 0.0,
             });
         }
@@ -311,7 +317,35 @@ impl Plan {
         check_h(&grid, target.limits)?;
         check_anneal(spec.anneal_time_us, target.limits)?;
         check_reads(spec.anneal_time_us, &reads, target.limits)?;
-        let parameters = parameters(spec, target.limits)?;
+        let mut plan = Plan::frame(
+            target,
+            spec.anneal_time_us,
+            spec.flux_drift_compensation,
+            spec.seed,
+        )?;
+        let n_pairs = reads.len() / 2;
+        let n_positive = grid.iter().filter(|&&h| h > 0.0).count();
+        plan.gauges = spec
+            .gauges
+            .then(|| draw_gauges(spec.seed, n_positive, n_pairs, plan.qubits.len()));
+        plan.calls = lay_out(&grid, &reads, spec.gauges, spec.blocks, n_pairs);
+        plan.h = grid;
+        plan.blocks = spec.blocks as u32;
+        plan.seal(target.limits, in_flight)?;
+        Ok(plan)
+    }
+
+    /// A plan for `target` without grid, gauges or calls: solver, graph, anneal time, parameters and seed,
+    /// checked against the solver's limits. Designs that lay out their own calls start here, set `h`,
+    /// `blocks`, `gauges` and `calls`, and finish with [`Plan::seal`].
+    pub fn frame(
+        target: &Target<'_>,
+        anneal_time_us: f64,
+        flux_drift_compensation: bool,
+        seed: u64,
+    ) -> Result<Plan, PlanError> {
+        check_anneal(anneal_time_us, target.limits)?;
+        let parameters = parameters(anneal_time_us, flux_drift_compensation, target.limits)?;
         let mut qubits = target.graph.qubits.clone();
         qubits.sort_unstable();
         qubits.dedup();
@@ -326,13 +360,7 @@ impl Plan {
             .collect();
         couplers.sort_unstable();
         couplers.dedup();
-        let n_pairs = reads.len() / 2;
-        let n_positive = grid.iter().filter(|&&h| h > 0.0).count();
-        let gauges = spec
-            .gauges
-            .then(|| draw_gauges(spec.seed, n_positive, n_pairs, qubits.len()));
-        let calls = lay_out(&grid, &reads, spec.gauges, spec.blocks, n_pairs);
-        let mut plan = Plan {
+        Ok(Plan {
             format: FORMAT.into(),
             version: VERSION,
             tool_version: crate::TOOL_VERSION.into(),
@@ -346,24 +374,23 @@ impl Plan {
             graph_sha256: graph_sha256(&qubits, &couplers),
             qubits,
             couplers,
-            h: grid,
-            anneal_time_us: spec.anneal_time_us,
+            h: Vec::new(),
+            anneal_time_us,
             parameters,
-            blocks: spec.blocks as u32,
-            gauges,
-            seed: spec.seed,
+            blocks: 0,
+            gauges: None,
+            seed,
             estimate: Estimate {
                 timing_model: String::new(),
                 qubits_per_call: 0,
                 estimated_wall_s: 0.0,
                 in_flight: 1,
             },
-            calls,
+            calls: Vec::new(),
             estimated_qpu_s: 0.0,
             precision: None,
-        };
-        plan.seal(target.limits, in_flight)?;
-        Ok(plan)
+            design: None,
+        })
     }
 
     /// Finishes a plan whose calls are set (by [`Plan::build`], or by any other design of calls): checks

@@ -12,14 +12,16 @@
 //!   budgets and recovery from every fault the service can show.
 //!
 //! Module map: [`grid`] (exact h grids), [`build`] (settings → plan), [`plan`] (the plan file and its
-//! accessors), [`limits`], [`cost`], [`precision`], [`accumulate`], [`virtual_qpu`], [`journal`],
+//! accessors), [`limits`], [`cost`], [`information`] (what a call tells about a qubit), [`precision`], [`accumulate`], [`virtual_qpu`], [`journal`],
 //! [`runner`] (with its workers), [`error`].
 
 pub mod accumulate;
 pub mod build;
 pub mod cost;
+pub mod design_record;
 pub mod error;
 pub mod grid;
+pub mod information;
 pub mod journal;
 pub mod limits;
 pub mod plan;

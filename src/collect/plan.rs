@@ -103,8 +103,16 @@ pub struct Precision {
     pub at: crate::model::Params,
     /// Binomial (per-read independent) standard errors.
     pub se_binomial: ParamValues,
-    /// Standard errors with the per-call field noise (over-dispersion) accounted for.
+    /// Standard errors of the default fit when each call's reads share one two-point (±η) noise draw
+    /// (the qasa model, the virtual QPU's default).
     pub se_per_call_noise: ParamValues,
+    /// The same when the shared draw is Gaussian (η holding σ).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub se_per_call_gaussian: Option<ParamValues>,
+    /// The likelihood the default fit uses for this plan's counts: `per_call` when every block cell
+    /// holds one call, else `per_read` (with robust errors).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit_likelihood: Option<super::information::FitLikelihood>,
     /// How the numbers were computed.
     pub note: String,
 }
@@ -158,11 +166,20 @@ pub struct Plan {
     /// Expected standard errors at the chip family's typical values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub precision: Option<Precision>,
+    /// How an optimised plan was designed and the errors it predicts (`qasa plan --optimize`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub design: Option<super::design_record::PlanDesign>,
 }
 
 /// SHA-256 of a JSON value's compact serialisation, hex.
 pub(crate) fn sha256_hex(v: &Value) -> String {
     let digest = Sha256::digest(v.to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of a text, hex.
+pub fn sha256_hex_of(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -274,6 +291,14 @@ impl Plan {
     /// The reads of the calls the qubit in column `col` sees at each physical h (the grid's rows), in
     /// plan order. In a balanced plan every qubit sees the same.
     pub fn calls_by_row(&self, col: usize) -> Vec<Vec<u32>> {
+        self.calls_and_blocks_by_row(col)
+            .into_iter()
+            .map(|row| row.into_iter().map(|(r, _)| r).collect())
+            .collect()
+    }
+
+    /// Like [`Plan::calls_by_row`], with each call's block.
+    pub fn calls_and_blocks_by_row(&self, col: usize) -> Vec<Vec<(u32, Option<u32>)>> {
         let n = self.qubits.len();
         // One bit of each mask: is the qubit reversed by it?
         let masks: Vec<Option<bool>> = self
@@ -299,7 +324,7 @@ impl Plan {
                 _ => c.h,
             };
             if let Some(i) = self.row_of(x) {
-                out[i].push(c.reads);
+                out[i].push((c.reads, c.block));
             }
         }
         out

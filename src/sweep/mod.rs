@@ -68,7 +68,8 @@ pub struct SweepMeta {
     /// Seed used by a simulation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
-    /// Calls (programming cycles) summed in every cell of a per-call block, when the same for all cells;
+    /// Calls (programming cycles) summed in every cell of a per-call block that has reads, when the same
+    /// for all of them (cells without reads are allowed);
     /// 1 means each block cell is one call, so its reads share one noise draw (the fit's per-call
     /// likelihood needs that). `None` when unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]

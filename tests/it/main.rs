@@ -5,6 +5,7 @@ mod analysis;
 mod cli;
 mod collect;
 mod common;
+mod design;
 mod device;
 mod e2e;
 mod fit;
