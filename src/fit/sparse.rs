@@ -84,3 +84,53 @@ pub fn tradeoff_starts(obj: &dyn Objective, phi: &[f64; 4]) -> Vec<[f64; 4]> {
     peaks.truncate(SCAN_PEAKS);
     peaks.into_iter().map(|i| on_curve(phi, ts[i])).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{p_down, NoiseKind, Params};
+
+    fn counts(h: &[f64], truth: &Params) -> QubitCounts {
+        QubitCounts::from_triples(h.iter().map(|&h| {
+            let p = p_down(NoiseKind::TwoPoint, truth, h);
+            (h, (p * 1e4).round() as u32, 10_000)
+        }))
+    }
+
+    #[test]
+    fn dense_sweeps_are_not_sparse_and_few_transition_points_are() {
+        let truth = Params::new(10.0, -0.01, 0.04, 0.015);
+        let dense: Vec<f64> = (0..81).map(|i| -1.0 + 0.025 * i as f64).collect();
+        assert!(!sparse_transition(&counts(&dense, &truth), Model::Qasa));
+        let sparse = [-1.0, -0.5, -0.2, -0.1, -0.05, 0.0, 0.05, 0.1, 0.2, 0.5, 1.0];
+        assert!(sparse_transition(&counts(&sparse, &truth), Model::Qasa));
+        // the rule scales with the model: the one-parameter Gibbs model needs two transition points
+        assert!(!sparse_transition(&counts(&sparse, &truth), Model::Gibbs));
+    }
+
+    /// ℓ with two peaks along the trade-off curve, at s = 1 and s = 1.3.
+    struct TwoPeaks;
+    impl Objective for TwoPeaks {
+        fn eval(&self, phi: &[f64; 4], _o: Order) -> crate::model::LogLik {
+            let t = phi[0] - 10f64.ln();
+            let ll = -50.0 * t * t + 30.0 * (-(t - 1.3f64.ln()).powi(2) / 1e-3).exp();
+            crate::model::LogLik {
+                ll,
+                ..Default::default()
+            }
+        }
+    }
+
+    #[test]
+    fn the_scan_starts_from_the_other_peak() {
+        let phi = [10f64.ln(), -0.01, 0.04, 0.015];
+        let starts = tradeoff_starts(&TwoPeaks, &phi);
+        assert!(!starts.is_empty());
+        let s = (starts[0][0] - phi[0]).exp();
+        assert!((s - 1.3).abs() < 0.01, "{s}");
+        // b and η shrink by 1/s, γ stays
+        assert!((starts[0][1] * s - phi[1]).abs() < 1e-12);
+        assert!((starts[0][3] * s - phi[3]).abs() < 1e-12);
+        assert_eq!(starts[0][2], phi[2]);
+    }
+}
