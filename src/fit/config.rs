@@ -77,7 +77,7 @@ pub struct FitConfig {
     pub seed: u64,
     pub profile: ProfileMode,
     /// Run every starting point on every qubit (default: alternatives only where the first start does
-    /// not converge or ends near γ = 0 / η = 0).
+    /// not converge or ends near γ = 0 / η = 0, and every start on a sparse transition, [`super::sparse`]).
     #[serde(default)]
     pub all_starts: bool,
     pub solver: SolverOptions,

@@ -4,7 +4,8 @@
 //! Model, solver and loop are kept apart:
 //! - [`objective`]: ℓ in working coordinates `(ln β, b, γ, η)`, γ and η free in sign (the optimizer trap).
 //! - [`solver`]: damped Newton / Levenberg–Marquardt with exact Hessian; a [`StopReason`] on every run.
-//! - [`start`] + [`multistart`]: deterministic data-driven and fixed starting points.
+//! - [`start`] + [`multistart`]: deterministic data-driven and fixed starting points; [`sparse`]: the
+//!   extra starts where few h values cover the transition.
 //! - [`qubit`]: the per-qubit loop (validation, errors, profile intervals, bootstrap, warnings);
 //!   [`chip`]: the whole sweep in parallel.
 //! - [`profile`] (95 % profile-likelihood intervals), [`bootstrap`] (block bootstrap over calls),
@@ -29,6 +30,7 @@ pub mod result;
 pub mod robust;
 pub mod select;
 pub mod solver;
+pub mod sparse;
 pub mod start;
 pub mod warnings;
 

@@ -1,7 +1,15 @@
 //! Deterministic multi-start maximisation of one model on one qubit's counts.
+//!
+//! The default ([`Starts::Needed`]) runs the first start only where the maximum it finds is the global
+//! one in practice, and every start where it may not be:
+//! - near γ = 0 or η = 0 (the saddle trap of docs/physics.md §3), or when the first start does not
+//!   converge: the alternatives, until a second start agrees;
+//! - on a sparse transition (few h values between the plateaus, [`super::sparse`]): every start, then
+//!   starts from the best points of a scan along the β–(b, η) trade-off of the best maximum.
 
 use super::objective::{to_params, to_phi, Likelihood};
 use super::solver::{maximize, Solution, SolverOptions, StopReason};
+use super::sparse::{sparse_transition, tradeoff_starts};
 use super::start::starts;
 use crate::model::{Model, Param, Params};
 
@@ -32,7 +40,9 @@ pub struct MultiStart {
 ///
 /// With [`Starts::Needed`], the alternative starts run only when the first one does not converge or
 /// ends near γ = 0 or η = 0 (|θ| < 1e-3, the region of the saddle trap of physics.md §3), and stop as
-/// soon as the second (high-noise) start reaches the same ℓ; a well-posed qubit costs one start.
+/// soon as the second (high-noise) start reaches the same ℓ; a well-posed qubit costs one start. On a
+/// [`sparse_transition`] every start runs (as with [`Starts::All`]), and then (also with [`Starts::All`])
+/// the [`tradeoff_starts`] of the best maximum.
 pub fn fit_model(
     obj: &Likelihood<'_>,
     model: Model,
@@ -41,7 +51,8 @@ pub fn fit_model(
     opts: &SolverOptions,
     starts_wanted: Starts,
 ) -> MultiStart {
-    let all_starts = starts_wanted == Starts::All;
+    let sparse = starts_wanted != Starts::First && sparse_transition(obj.data, model);
+    let all_starts = starts_wanted == Starts::All || sparse;
     let free = model.free();
     let mut list = starts(model, guess);
     if let Some(e) = extra {
@@ -108,31 +119,22 @@ pub fn fit_model(
             break;
         }
     }
-    let rank = |s: &Solution| {
-        (
-            s.stop == StopReason::Converged,
-            if s.ll.is_finite() {
-                s.ll
-            } else {
-                f64::NEG_INFINITY
-            },
-        )
-    };
-    let best = sols
-        .iter()
-        .copied()
-        .max_by(|a, b| {
-            let (ca, la) = rank(a);
-            let (cb, lb) = rank(b);
-            ca.cmp(&cb).then(la.total_cmp(&lb))
-        })
-        .unwrap_or(Solution {
-            phi: to_phi(guess),
-            ll: f64::NAN,
-            eval: Default::default(),
-            iterations: 0,
-            stop: StopReason::NonFinite,
-        });
+    if sparse {
+        if let Some(first) = best_of(&sols).filter(|s| s.stop == StopReason::Converged) {
+            for start in tradeoff_starts(obj, &first.phi) {
+                let sol = maximize(obj, start, free, opts);
+                iterations += sol.iterations;
+                sols.push(sol);
+            }
+        }
+    }
+    let best = best_of(&sols).unwrap_or(Solution {
+        phi: to_phi(guess),
+        ll: f64::NAN,
+        eval: Default::default(),
+        iterations: 0,
+        stop: StopReason::NonFinite,
+    });
     let agreeing = sols
         .iter()
         .filter(|s| {
@@ -146,4 +148,23 @@ pub fn fit_model(
         starts: sols.len(),
         agreeing,
     }
+}
+
+/// The converged solution with the highest ℓ (any solution if none converged).
+fn best_of(sols: &[Solution]) -> Option<Solution> {
+    let rank = |s: &Solution| {
+        (
+            s.stop == StopReason::Converged,
+            if s.ll.is_finite() {
+                s.ll
+            } else {
+                f64::NEG_INFINITY
+            },
+        )
+    };
+    sols.iter().copied().max_by(|a, b| {
+        let (ca, la) = rank(a);
+        let (cb, lb) = rank(b);
+        ca.cmp(&cb).then(la.total_cmp(&lb))
+    })
 }

@@ -61,8 +61,6 @@ struct Outcome {
     trapped: usize,
     /// Qubit fits over all campaigns.
     fits: usize,
-    /// RMS errors (β/β, b) over the fits that are not trapped.
-    rms_untrapped: (f64, f64),
     /// The qubit with the largest relative error of β: (error, true parameters, fitted β).
     worst: (f64, Params, f64),
 }
@@ -179,9 +177,8 @@ fn truth_prior(plan: &Plan, truth: &Truth, law: NoiseLaw) -> Prior {
 /// Squared errors of one campaign's fit against the truth.
 #[derive(Default)]
 struct Errors {
-    /// Σ ((β̂ - β)/β)², Σ (b̂ - b)² over all fits, and over the untrapped ones.
+    /// Σ ((β̂ - β)/β)², Σ (b̂ - b)² over all fits.
     all: (f64, f64),
-    untrapped: (f64, f64),
     fits: usize,
     trapped: usize,
     failed: usize,
@@ -225,9 +222,6 @@ fn squared_errors(
             - log_likelihood(fit, sweep, iq, q.model, &fitted);
         if gap > TRAP_NATS {
             e.trapped += 1;
-        } else {
-            e.untrapped.0 += sq.0;
-            e.untrapped.1 += sq.1;
         }
     }
     e
@@ -245,10 +239,6 @@ fn run_plan(plan: &Plan, qpu: &VirtualQpu, seeds: &[u64], law: NoiseLaw) -> Outc
         let fit = fit_sweep(&sweep, &FitConfig::default()).unwrap();
         let e = squared_errors(&fit, &sweep, qpu.truth(), &mut worst);
         sum.all = (sum.all.0 + e.all.0, sum.all.1 + e.all.1);
-        sum.untrapped = (
-            sum.untrapped.0 + e.untrapped.0,
-            sum.untrapped.1 + e.untrapped.1,
-        );
         sum.fits += e.fits;
         sum.trapped += e.trapped;
         sum.failed += e.failed;
@@ -263,7 +253,6 @@ fn run_plan(plan: &Plan, qpu: &VirtualQpu, seeds: &[u64], law: NoiseLaw) -> Outc
         k += 1;
     }
     let n = sum.fits.max(1) as f64;
-    let u = (sum.fits - sum.trapped).max(1) as f64;
     let k = k.max(1) as f64;
     Outcome {
         qpu_s: plan.estimated_qpu_s,
@@ -274,7 +263,6 @@ fn run_plan(plan: &Plan, qpu: &VirtualQpu, seeds: &[u64], law: NoiseLaw) -> Outc
         failed: sum.failed,
         trapped: sum.trapped,
         fits: sum.fits,
-        rms_untrapped: ((sum.untrapped.0 / u).sqrt(), (sum.untrapped.1 / u).sqrt()),
         worst,
     }
 }
@@ -316,25 +304,17 @@ fn row(case: &Case, r: &Outcome, o: &Outcome) -> String {
 
 const HEADER: &str = "case                               ref QPU s opt QPU s  ratio |   ref β/β   opt β/β  ratio |     ref b     opt b  ratio | ref emp/pred | opt emp/pred | trapped ref, opt";
 
-/// The RMS errors the precision claim is checked on: over every fit, or, when the default fit stopped at
-/// a local maximum on some qubits (at most 5 % of them), over the others (printed beside the row).
+/// The RMS errors the precision claim is checked on, over every fit: no fit may have stopped at a local
+/// maximum (the sparse optimised plans once trapped the default fit on 5 of 384 Chimera fits, up to 240
+/// nats below the truth's likelihood; `fit::sparse` gives such qubits every start and the trade-off scan).
 fn checked(case: &Case, what: &str, x: &Outcome) -> (f64, f64) {
     assert_eq!(x.failed, 0, "{}, {what}: failed fits", case.name);
-    if x.trapped == 0 {
-        return (x.rms_rel_beta, x.rms_b);
-    }
-    println!(
-        "    {what}: the default fit stopped ≥ {TRAP_NATS} nat below the truth's likelihood on {} of {} fits; without them RMS β/β {:.3e}, b {:.3e}; largest β error {:?}",
-        x.trapped, x.fits, x.rms_untrapped.0, x.rms_untrapped.1, x.worst
+    assert_eq!(
+        x.trapped, 0,
+        "{}, {what}: the default fit stopped ≥ {TRAP_NATS} nat below the truth's likelihood on {} of {} fits; largest β error {:?}",
+        case.name, x.trapped, x.fits, x.worst
     );
-    assert!(
-        x.trapped as f64 <= 0.05 * x.fits as f64,
-        "{}, {what}: {} of {} fits trapped",
-        case.name,
-        x.trapped,
-        x.fits
-    );
-    x.rms_untrapped
+    (x.rms_rel_beta, x.rms_b)
 }
 
 /// Under the per-call noise, the optimised plan's empirical errors are within 10 % of the reference's.
@@ -356,11 +336,7 @@ fn assert_precision(case: &Case, r: &Outcome, o: &Outcome) {
 
 /// Repeated campaigns: the empirical RMS errors are within 20 % of the SEs the plan predicts.
 fn assert_predicted(case: &Case, what: &str, x: &Outcome) {
-    let (b, bb) = if x.trapped == 0 {
-        (x.rms_rel_beta, x.rms_b)
-    } else {
-        x.rms_untrapped
-    };
+    let (b, bb) = checked(case, what, x);
     for (emp, pred, p) in [(b, x.pred_rel_beta, "β/β"), (bb, x.pred_b, "b")] {
         assert!(
             (emp / pred - 1.0).abs() <= 0.2,
@@ -382,6 +358,7 @@ const KNOWN_SHORTFALL: &str = "pegasus:3 β×0.7, pooled ref.";
 
 /// The bound the known shortfall must stay within, so that it cannot grow unnoticed.
 fn assert_within_shortfall(r: &Outcome, o: &Outcome) {
+    assert_eq!((r.trapped, o.trapped), (0, 0), "fits at a local maximum");
     assert!(o.rms_rel_beta <= 1.2 * r.rms_rel_beta, "{o:?} vs {r:?}");
     assert!(o.rms_b <= 1.1 * r.rms_b, "{o:?} vs {r:?}");
     assert!(o.qpu_s <= 0.25 * r.qpu_s, "{o:?} vs {r:?}");
