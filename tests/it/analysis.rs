@@ -567,7 +567,7 @@ fn crosstalk_targets_full_chip() {
 #[ignore = "full chip, about a minute in release; not in .ci/run"]
 fn demo_crosstalk_is_honest() {
     // The default demo (embedded Advantage_system4.1 graph, 81 h × 2·10^4 reads in calls of 2,000 with
-    // five gauge pairs per h, 2 % planted with |J| in 0.02–0.08): its detections against the truth.
+    // five gauge pairs per h, 0.5 % planted with |J| in 0.02–0.08): its detections against the truth.
     struct Quiet;
     impl qasa::report::demo::DemoProgress for Quiet {
         fn start(&self, _: qasa::report::demo::Stage, _: u64, _: &str) {}
