@@ -1,8 +1,9 @@
 //! Sparse transitions: the rule for the extra starts of [`super::multistart`] (docs/physics.md §3,
 //! §3.5).
 //!
-//! A qubit's data have a *sparse transition* when fewer than `2 × (fitted parameters)` distinct h
-//! values have a pooled fraction of -1 reads inside (0.02, 0.98) ([`sparse_transition`]): two noise
+//! A qubit's data have a *sparse transition* when they measure both plateaus but fewer than
+//! `2 × (fitted parameters)` distinct h values have a pooled fraction of -1 reads inside (0.02, 0.98)
+//! ([`sparse_transition`]): two noise
 //! branches (h + b ± η) with too few points on their transition each. An optimised plan that puts its
 //! reads on h = 0, ±1 and a few values in between (one or two calls each) is one. There the per-call
 //! likelihood has several local maxima along the β–(b, η) trade-off: the many calls at h = 0 fix
@@ -31,19 +32,31 @@ pub const SCAN_STEP: f64 = 0.005;
 /// How many local maxima of the scan the fit restarts from.
 pub const SCAN_PEAKS: usize = 2;
 
-/// Whether `data` has fewer than `2 × (parameters of model)` distinct h values in the transition
-/// (pooled fraction of -1 reads inside [`TRANSITION_BAND`]).
+/// Whether `data` measure both plateaus (some h with a pooled fraction of -1 reads at or below
+/// [`TRANSITION_BAND`]`.0`, some at or above `.1`) but have fewer than `2 × (parameters of model)`
+/// distinct h values in the transition between them.
+///
+/// A sweep without both plateaus (a crosstalk sweep of a few h values near 0, say) is outside the rule:
+/// there γ is not identifiable whatever the starts (the fit warns `no_plateau`), and every qubit would
+/// pay for the extra starts.
 pub fn sparse_transition(data: &QubitCounts, model: Model) -> bool {
-    let mut hs: Vec<f64> = data
-        .h
-        .iter()
-        .zip(data.k.iter().zip(&data.n))
-        .filter(|(_, (&k, &n))| n > 0.0 && k > TRANSITION_BAND.0 * n && k < TRANSITION_BAND.1 * n)
-        .map(|(&h, _)| h)
-        .collect();
+    let (mut low, mut high) = (false, false);
+    let mut hs: Vec<f64> = Vec::new();
+    for (&h, (&k, &n)) in data.h.iter().zip(data.k.iter().zip(&data.n)) {
+        if n <= 0.0 {
+            continue;
+        }
+        if k <= TRANSITION_BAND.0 * n {
+            low = true;
+        } else if k >= TRANSITION_BAND.1 * n {
+            high = true;
+        } else {
+            hs.push(h);
+        }
+    }
     hs.sort_by(f64::total_cmp);
     hs.dedup();
-    hs.len() < 2 * model.n_params()
+    low && high && hs.len() < 2 * model.n_params()
 }
 
 /// The point of the trade-off curve through `phi` (working coordinates `(ln β, b, γ, η)`) at `ln s = t`.
@@ -106,6 +119,12 @@ mod tests {
         assert!(sparse_transition(&counts(&sparse, &truth), Model::Qasa));
         // the rule scales with the model: the one-parameter Gibbs model needs two transition points
         assert!(!sparse_transition(&counts(&sparse, &truth), Model::Gibbs));
+        // a few h values near 0 and no plateau (a crosstalk sweep) is outside the rule
+        let near_zero = [-0.06, -0.04, -0.02, 0.0, 0.02, 0.04, 0.06];
+        assert!(!sparse_transition(&counts(&near_zero, &truth), Model::Qasa));
+        // one plateau only is outside it too
+        let one_side = [0.0, 0.05, 0.1, 0.2, 0.5, 1.0];
+        assert!(!sparse_transition(&counts(&one_side, &truth), Model::Qasa));
     }
 
     /// ℓ with two peaks along the trade-off curve, at s = 1 and s = 1.3.
