@@ -356,6 +356,14 @@ fn scores_table(r: &Report) -> Table {
 
 /// The report's outline.
 pub fn document(r: &Report) -> Vec<Block<'_>> {
+    let mut b = overview(r);
+    b.extend(findings(r));
+    b.extend(records(r));
+    b
+}
+
+/// Title, key numbers, summary, response curves, distributions and chip maps.
+fn overview(r: &Report) -> Vec<Block<'_>> {
     use Block::*;
     let f = &r.figures;
     let mut b = vec![
@@ -423,6 +431,14 @@ pub fn document(r: &Report) -> Vec<Block<'_>> {
             b.push(Table(spatial_table(r)));
         }
     }
+    b
+}
+
+/// Crosstalk, correlations and the comparison with another run.
+fn findings(r: &Report) -> Vec<Block<'_>> {
+    use Block::*;
+    let f = &r.figures;
+    let mut b = Vec::new();
     if let Some(c) = &r.crosstalk {
         b.push(Heading(
             2,
@@ -496,6 +512,13 @@ pub fn document(r: &Report) -> Vec<Block<'_>> {
             ));
         }
     }
+    b
+}
+
+/// Flagged qubits, provenance, protocol, model, methods and notes.
+fn records(r: &Report) -> Vec<Block<'_>> {
+    use Block::*;
+    let mut b = Vec::new();
     b.push(Heading(2, "flagged", "Flagged qubits".into()));
     if r.flagged.is_empty() {
         b.push(Para("No qubit is flagged.".into()));
