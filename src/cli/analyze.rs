@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// False discovery rate of the crosstalk detection.
-    #[arg(long, default_value_t = analysis::crosstalk::DEFAULT_FDR, value_name = "Q")]
+    #[arg(long, default_value_t = analysis::crosstalk::DEFAULT_FDR, value_name = "Q", value_parser = super::numbers::open_unit)]
     fdr: f64,
     /// Crosstalk from h values with |h| ≤ this only (default: all).
     #[arg(long, value_name = "H")]
@@ -65,12 +65,6 @@ pub fn read_fit(path: &Path) -> Result<FitResult> {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    if !(args.fdr > 0.0 && args.fdr < 1.0) {
-        return Err(super::usage(format!(
-            "--fdr must be in (0, 1), got {}",
-            args.fdr
-        )));
-    }
     let mut files = Outputs::new();
     files.input(&args.fit);
     if let Some(s) = &args.sweep {

@@ -19,7 +19,7 @@ pub struct Args {
     #[arg(long, short, value_name = "FILE")]
     out: Option<PathBuf>,
     /// False discovery rate (Benjamini–Hochberg over all qubit × parameter tests).
-    #[arg(long, default_value_t = analysis::drift::DEFAULT_DRIFT_FDR, value_name = "Q")]
+    #[arg(long, default_value_t = analysis::drift::DEFAULT_DRIFT_FDR, value_name = "Q", value_parser = super::numbers::open_unit)]
     fdr: f64,
     /// Print the summary as JSON.
     #[arg(long)]
@@ -27,12 +27,6 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    if !(args.fdr > 0.0 && args.fdr < 1.0) {
-        return Err(super::usage(format!(
-            "--fdr must be in (0, 1), got {}",
-            args.fdr
-        )));
-    }
     let mut files = Outputs::new();
     files.input(&args.a);
     files.input(&args.b);

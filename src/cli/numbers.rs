@@ -75,6 +75,16 @@ pub fn positive<T: Whole>(text: &str) -> Result<T, String> {
     whole::<T>(text)
 }
 
+/// Parses a rate strictly between 0 and 1 (a false discovery rate, say).
+pub fn open_unit(text: &str) -> Result<f64, String> {
+    let v = finite(text)?;
+    if v > 0.0 && v < 1.0 {
+        Ok(v)
+    } else {
+        Err(format!("{text} is not strictly between 0 and 1"))
+    }
+}
+
 /// Parses a finite real number (`nan` and `inf` are refused).
 pub fn finite(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
@@ -87,6 +97,14 @@ pub fn finite(text: &str) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rates_are_strictly_between_0_and_1() {
+        assert_eq!(open_unit("0.1"), Ok(0.1));
+        for bad in ["0", "1", "-0.1", "nan"] {
+            assert!(open_unit(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn positive_numbers_start_at_one() {
