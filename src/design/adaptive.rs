@@ -17,7 +17,11 @@
 //! resume, a stage whose file exists is not run again, a stage with a journal continues it (nothing is
 //! paid twice), and the designs are read back rather than recomputed, so the journals always match
 //! their plans. **Budget**: with `max_qpu_s` the pilot must fit in it, the top-up in what the pilot left
-//! (charged QPU time), and each collection stops before a call would pass its share.
+//! (charged QPU time), and each collection stops before a call would pass its share. Plans are costed
+//! with the solver's timing model, and the service charges a little differently (it rounds the per-read
+//! times), so what is left of a budget is turned into estimated seconds with the pilot's charged/estimated
+//! ratio (at least 1) and the top-up is designed for [`TOPUP_BUDGET_SHARE`] of it: a `--budget-qpu-s`
+//! campaign then stays within its budget in charged time, not only in estimated time.
 
 use super::{design, DesignError, DesignRequest, Goal, PriorSource};
 use crate::atomic_file::write_atomic;
@@ -206,6 +210,21 @@ fn read_plan(path: &Path, solver: &str) -> Result<Plan, AdaptiveError> {
     Ok(plan)
 }
 
+/// Share of what is left of a budget the top-up is designed for: the service charges rounded per-read
+/// times, so a call's charge can differ from its estimate by a little more than the pilot's ratio shows.
+pub const TOPUP_BUDGET_SHARE: f64 = 0.999;
+
+/// QPU seconds charged per estimated second on `sweep`, at least 1: a budget left in charged seconds is
+/// divided by it before the top-up is designed in estimated seconds.
+fn charge_ratio(sweep: &Sweep) -> f64 {
+    match sweep.meta.campaign.as_ref() {
+        Some(c) if c.estimated_qpu_s > 0.0 => c
+            .charged_qpu_s
+            .map_or(1.0, |charged| (charged / c.estimated_qpu_s).max(1.0)),
+        _ => 1.0,
+    }
+}
+
 fn charged(sweep: &Sweep) -> f64 {
     sweep
         .meta
@@ -255,6 +274,9 @@ pub fn run_adaptive(
         &mut session_calls,
     )?;
     let pilot_s = charged(&pilot_sweep);
+    // What is left of a budget, in the estimated seconds the design counts.
+    let ratio = charge_ratio(&pilot_sweep);
+    let left_estimated = |budget: f64| (budget - pilot_s).max(0.0) * TOPUP_BUDGET_SHARE / ratio;
     // 3. Fit.
     progress(&AdaptiveProgress {
         stage: Stage::FitPilot,
@@ -271,7 +293,7 @@ pub fn run_adaptive(
     } else {
         let label = files.pilot_fit.display().to_string();
         let goal = match request.goal {
-            Goal::BudgetQpuS(s) => Goal::BudgetQpuS((s - pilot_s).max(0.0)),
+            Goal::BudgetQpuS(s) => Goal::BudgetQpuS(left_estimated(s)),
             g => g,
         };
         let req = DesignRequest {
@@ -284,7 +306,12 @@ pub fn run_adaptive(
             stage: "designing the top-up",
             source,
         })?;
-        check_budget("top-up", d.plan.estimated_qpu_s, pilot_s, opts.max_qpu_s)?;
+        check_budget(
+            "top-up",
+            d.plan.estimated_qpu_s * ratio,
+            pilot_s,
+            opts.max_qpu_s,
+        )?;
         write_json(&files.topup_plan, &d.plan)?;
         d.plan
     };

@@ -3,8 +3,8 @@
 //! the same virtual chip (same truth, the library path of `qasa simulate --plan`), both are fitted with the
 //! default fit, and the empirical errors against the truth are compared.
 //!
-//! The full table (Pegasus and Chimera chips, a chip whose β is 30 % off the prior, per-read noise, repeated
-//! campaigns against the predicted SEs) is the `#[ignore]`d `design::proof_by_simulation`, run by `.ci/run`
+//! The full table (Pegasus and Chimera chips, a chip whose β is 30 % off the prior, Gaussian per-call and
+//! per-read noise, repeated campaigns against the predicted SEs) is the `#[ignore]`d `design::proof_by_simulation`, run by `.ci/run`
 //! in release: `cargo test --release --test it design::proof_by_simulation -- --ignored --nocapture`.
 //! `design::optimised_plan_matches_reference_on_a_tiny_chip` runs the same path on one Chimera cell.
 
@@ -18,7 +18,7 @@ use qasa::design::{
 use qasa::device::truth::family_defaults;
 use qasa::device::{DeviceConfig, NoiseModel, Truth, VirtualQpu};
 use qasa::fit::{fit_sweep, qubit_counts, FitConfig, FitResult, NoiseLikelihood};
-use qasa::model::{call_log_likelihood, Model, NoiseKind, Order, Params};
+use qasa::model::{call_log_likelihood, Model, Order, Params};
 use qasa::sweep::Sweep;
 use qasa::topology::WorkingGraph;
 
@@ -41,6 +41,16 @@ struct Case {
     pooled: bool,
     /// Sampling seeds (repeated campaigns on the same truth).
     seeds: &'static [u64],
+}
+
+impl Case {
+    /// Whether the plan must cost at most a quarter of the reference's QPU time: against the pooled
+    /// reference, and under Gaussian per-call noise, where a long call cannot average out its shared draw.
+    /// Under two-point per-call noise the per-call fit of the reference uses its reads almost fully, and
+    /// the ratio is printed, not asserted (docs/design.md).
+    fn quarter_time(&self) -> bool {
+        self.pooled || self.noise == NoiseModel::CallGaussian
+    }
 }
 
 /// Empirical and predicted errors of one plan on one chip.
@@ -186,9 +196,9 @@ struct Errors {
 
 /// ℓ of `p` on qubit `iq`'s counts, under the likelihood the fit used.
 fn log_likelihood(fit: &FitResult, sweep: &Sweep, iq: usize, model: Model, p: &Params) -> f64 {
-    if fit.noise.likelihood == NoiseLikelihood::PerCall && model.noise() == NoiseKind::TwoPoint {
+    if fit.noise.likelihood == NoiseLikelihood::PerCall {
         let cells = qasa::fit::chip::block_cells(sweep, iq);
-        call_log_likelihood(NoiseKind::TwoPoint, p, &cells, None, Order::Value).ll
+        call_log_likelihood(model.noise(), p, &cells, None, Order::Value).ll
     } else {
         qasa::model::log_likelihood(model.noise(), p, &qubit_counts(sweep, iq), Order::Value).ll
     }
@@ -349,6 +359,8 @@ fn assert_predicted(case: &Case, what: &str, x: &Outcome) {
 const PEGASUS: &str = "pegasus:3";
 const CHIMERA: &str = "chimera:4";
 const REPEATS: &[u64] = &[11, 12, 13];
+/// Campaigns per plan under Gaussian per-call noise, whose fits are the slowest (256 fits per plan).
+const REPEATS_GAUSSIAN: &[u64] = &[11, 12];
 
 /// The case whose claims are not met (measured, see docs/design.md): on a chip whose β is 30 % below the
 /// prior, the plan matched to the *pooled* reference's predicted errors gets β 16 % worse than the pooled
@@ -373,9 +385,10 @@ fn assert_within_shortfall(r: &Outcome, o: &Outcome) {
 }
 
 /// The proof table (issue 14 §4). Prints one row per case; asserts for each the precision (optimised
-/// within 10 % of the reference) and the predicted SEs (repeated campaigns within 20 %), and under the
-/// per-call noise the QPU-time ratio ≤ 0.25 against the reference as the QASA script records it (pooled).
-/// The ratio against the reference recorded one block per call, and under per-read noise, is printed.
+/// within 10 % of the reference) and the predicted SEs (repeated campaigns within 20 %), and the QPU-time
+/// ratio ≤ 0.25 against the reference as the QASA script records it (pooled) and under Gaussian per-call
+/// noise. The ratio against the reference recorded one block per call under two-point noise, and under
+/// per-read noise, is printed ([`Case::quarter_time`]).
 #[test]
 #[ignore = "slow: the proof by simulation; .ci/run runs it in release"]
 fn proof_by_simulation() {
@@ -388,6 +401,12 @@ fn proof_by_simulation() {
         pooled,
         seeds: REPEATS,
     };
+    let gaussian = |name, topology| Case {
+        noise: NoiseModel::CallGaussian,
+        law: Some(NoiseLaw::Gaussian),
+        seeds: REPEATS_GAUSSIAN,
+        ..per_call(name, topology, 1.0, false)
+    };
     let cases = [
         per_call("pegasus:3, per-call reference", PEGASUS, 1.0, false),
         per_call("pegasus:3, pooled reference", PEGASUS, 1.0, true),
@@ -397,6 +416,8 @@ fn proof_by_simulation() {
         per_call("pegasus:3 β×0.7, pooled ref.", PEGASUS, 0.7, true),
         per_call("pegasus:3 β×1.3, per-call ref.", PEGASUS, 1.3, false),
         per_call("pegasus:3 β×1.3, pooled ref.", PEGASUS, 1.3, true),
+        gaussian("pegasus:3, Gaussian per-call noise", PEGASUS),
+        gaussian("chimera:4, Gaussian per-call noise", CHIMERA),
         Case {
             name: "pegasus:3, --noise read",
             noise: NoiseModel::Read,
@@ -418,7 +439,7 @@ fn proof_by_simulation() {
                 })
             };
             run(&|| assert_precision(case, &r, &o))?;
-            if case.pooled {
+            if case.quarter_time() {
                 run(&|| {
                     assert!(
                         o.qpu_s <= 0.25 * r.qpu_s,
