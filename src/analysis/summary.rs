@@ -18,7 +18,7 @@
 use super::input::QubitInput;
 use super::scores::QubitScores;
 use super::stats::{mad, quantile_sorted, sorted_finite, MAD_TO_SD};
-use crate::model::Param;
+use crate::model::{Model, Param};
 use serde::{Deserialize, Serialize};
 
 /// Robust z beyond which a value is an outlier.
@@ -195,6 +195,14 @@ pub fn flag(
 ) -> Vec<FlaggedQubit> {
     let frac = unresolved_fractions(inputs);
     let find = |n: &str| dists.iter().find(|d| d.name == n);
+    let law_count = |m: Model| {
+        inputs
+            .iter()
+            .filter(|q| q.failed.is_none() && q.model == m)
+            .count()
+    };
+    // Gaussian-law qubits stand out only on a chip whose qubits mostly follow the two-point law.
+    let two_point_chip = law_count(Model::Qasa) > law_count(Model::Gaussian);
     let mut out = Vec::new();
     for (q, s) in inputs.iter().zip(scores.iter_mut()) {
         let mut f = FlaggedQubit {
@@ -255,6 +263,14 @@ pub fn flag(
                     ),
                 );
             }
+        }
+        if two_point_chip && q.failed.is_none() && q.model == Model::Gaussian {
+            push(
+                "gaussian_noise".into(),
+                "its per-call noise follows the Gaussian law better than the two-point law most of the \
+                 chip follows: a neighbour's spin seen through crosstalk, or field noise of another kind"
+                    .into(),
+            );
         }
         for w in ["no_transition", "gauge_averaged"] {
             if q.warnings.iter().any(|x| x == w) {

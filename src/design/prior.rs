@@ -285,16 +285,19 @@ fn fit_noise_law(v: &Value) -> (Option<NoiseLaw>, String) {
         .and_then(|n| n.get("candidates"))
         .and_then(Value::as_array)
         .is_some_and(|c| !c.is_empty());
-    let model_of_qubits = v
+    // The law of most qubits: with `per_qubit_law` each qubit kept its own (its `model`).
+    let models: Vec<&str> = v
         .get("qubits")
         .and_then(Value::as_array)
-        .and_then(|l| {
+        .map(|l| {
             l.iter()
-                .find_map(|q| q.get("model").and_then(Value::as_str))
+                .filter_map(|q| q.get("model").and_then(Value::as_str))
+                .collect()
         })
-        .unwrap_or("qasa");
+        .unwrap_or_default();
+    let gaussian = models.iter().filter(|&&m| m == "gaussian").count();
     match (likelihood, compared) {
-        (Some("per_call"), _) if model_of_qubits == "gaussian" => (
+        (Some("per_call"), _) if 2 * gaussian > models.len() => (
             Some(NoiseLaw::Gaussian),
             "the fit chose the per-call likelihood with Gaussian noise".into(),
         ),
@@ -331,6 +334,10 @@ mod tests {
         let v = serde_json::json!({"noise": {"likelihood": "per_call", "candidates": [1]}, "qubits": [{"model": "gaussian"}]});
         assert_eq!(fit_noise_law(&v).0, Some(NoiseLaw::Gaussian));
         let v = serde_json::json!({"noise": {"likelihood": "per_call", "candidates": [1]}, "qubits": [{"model": "qasa"}]});
+        assert_eq!(fit_noise_law(&v).0, Some(NoiseLaw::TwoPoint));
+        // a law per qubit: the law of most qubits
+        let v = serde_json::json!({"noise": {"likelihood": "per_call", "candidates": [1], "per_qubit_law": true},
+            "qubits": [{"model": "gaussian"}, {"model": "qasa"}, {"model": "qasa"}]});
         assert_eq!(fit_noise_law(&v).0, Some(NoiseLaw::TwoPoint));
         let v = serde_json::json!({"noise": {"likelihood": "per_read", "candidates": [1]}, "qubits": []});
         assert_eq!(fit_noise_law(&v).0, Some(NoiseLaw::PerRead));

@@ -5,6 +5,13 @@
 //! so they compare. In two stages: per read against the per-call two-point law; only when the per-call
 //! likelihood is ahead, the two-point law against the Gaussian one (warm-started from the two-point
 //! maximum), so a chip without call-to-call noise pays nothing for the Gaussian law.
+//!
+//! **Per qubit.** A few qubits whose per-call noise is not two-point (a neighbour's spin through crosstalk,
+//! say) can put the Gaussian law ahead in the sample's sum while most qubits are two-point, or be missed by
+//! the sum while the law matters much for them. So when the Gaussian law is ahead in the sum, or ahead on
+//! one sampled qubit by more than [`GAUSSIAN_EVIDENCE_NATS`], every qubit is fitted with both laws and
+//! keeps the more likely one ([`ModelChoice::NoiseLaws`]; the record's `per_qubit_law`). On a chip where
+//! every sampled qubit is two-point, only the two-point law is fitted.
 
 use super::chip::{block_cells, qubit_counts};
 use super::config::{FitConfig, ModelChoice, NoiseLikelihood};
@@ -17,6 +24,11 @@ use rayon::prelude::*;
 
 /// Qubits on which the chip's noise likelihood is chosen.
 pub const NOISE_SAMPLE: usize = 64;
+
+/// A sampled qubit whose Gaussian-law likelihood beats its two-point one by more than this (a likelihood
+/// ratio above e¹⁰ between two models with the same parameters) shows that the chip has qubits whose
+/// per-call noise is not two-point; on a two-point chip no qubit of 5,627 came within 8 nats of it.
+pub const GAUSSIAN_EVIDENCE_NATS: f64 = 10.0;
 
 /// Whether the per-call likelihood can describe this sweep: per-call blocks of one call per cell and a
 /// model with field noise; otherwise why not.
@@ -44,6 +56,7 @@ fn given(likelihood: NoiseLikelihood, reason: String) -> NoiseChoice {
         reason,
         candidates: Vec::new(),
         qubits_compared: 0,
+        per_qubit_law: false,
     }
 }
 
@@ -67,7 +80,7 @@ pub fn choose_noise(
     }
     let base = match cfg.model {
         ModelChoice::Fixed(m) => m,
-        ModelChoice::Auto => Model::Qasa,
+        ModelChoice::Auto | ModelChoice::NoiseLaws => Model::Qasa,
     };
     let two_laws = matches!(base, Model::Qasa | Model::Gaussian);
     let first = if two_laws { Model::Qasa } else { base };
@@ -96,7 +109,22 @@ pub fn choose_noise(
             v.push(g);
         }
     }
-    decide(&cands, &lls, cfg.model)
+    let mut out = decide(&cands, &lls, cfg.model);
+    if let (ModelChoice::Fixed(_), true) = (cfg.model, out.1) {
+        let strong = lls
+            .iter()
+            .filter(|v| matches!(v[..], [_, Some(t), Some(g)] if g - t > GAUSSIAN_EVIDENCE_NATS))
+            .count();
+        if out.2 == ModelChoice::Fixed(Model::Gaussian) || strong > 0 {
+            out.2 = ModelChoice::NoiseLaws;
+            out.0.per_qubit_law = true;
+            out.0.reason = format!(
+                "{}; the Gaussian law fits {strong} of the sampled qubits better by more than {GAUSSIAN_EVIDENCE_NATS} nats, so each qubit is fitted with both per-call laws and keeps the more likely one",
+                out.0.reason
+            );
+        }
+    }
+    out
 }
 
 /// The maximised ℓ of `models` (in order, warm-started) on sampled column `iq`.
@@ -172,7 +200,7 @@ fn decide(
     let (lik, chosen) = cands[best];
     let choice = match model {
         ModelChoice::Fixed(_) => ModelChoice::Fixed(chosen),
-        ModelChoice::Auto => ModelChoice::Auto,
+        other => other,
     };
     (
         NoiseChoice {
@@ -180,6 +208,7 @@ fn decide(
             reason,
             candidates,
             qubits_compared: compared,
+            per_qubit_law: false,
         },
         lik == NoiseLikelihood::PerCall,
         choice,

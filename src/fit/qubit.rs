@@ -72,7 +72,7 @@ pub fn fit_qubit(
     let data = qd.pooled;
     let default_model = match cfg.model {
         ModelChoice::Fixed(m) => m,
-        ModelChoice::Auto => Model::Qasa,
+        ModelChoice::Auto | ModelChoice::NoiseLaws => Model::Qasa,
     };
     let fail = |reason, detail: String| {
         let mut f = QubitFit::failed(qubit, default_model, reason, detail);
@@ -191,6 +191,7 @@ fn check_counts(
     let candidates: Vec<Model> = match choice {
         ModelChoice::Fixed(m) => vec![m],
         ModelChoice::Auto => Model::ALL.to_vec(),
+        ModelChoice::NoiseLaws => vec![Model::Qasa, Model::Gaussian],
     }
     .into_iter()
     .filter(|m| m.n_params() <= distinct && (m.n_params() == 1 || distinct >= 2))

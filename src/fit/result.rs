@@ -276,6 +276,10 @@ pub struct NoiseChoice {
     pub candidates: Vec<NoiseCandidate>,
     /// Qubits the comparison used.
     pub qubits_compared: usize,
+    /// True when every qubit was fitted with both per-call laws, two-point (`qasa`) and Gaussian
+    /// (`gaussian`), and kept the more likely one (its `model`; `qasa` within 1 nat).
+    #[serde(default)]
+    pub per_qubit_law: bool,
 }
 
 /// What the `*_se`, `*_lo`, `*_hi` of every qubit are.

@@ -1544,3 +1544,65 @@ fn readme_quick_start_runs_as_pasted() {
         assert!((0.93..=0.97).contains(&c), "{}: coverage {c}", pc["param"]);
     }
 }
+
+/// The noise law per qubit (`fit::noise`, `per_qubit_law`): on a chip where crosstalk couples some qubits
+/// to a neighbour (whose spin each read sees as a field, so their per-call noise is not two-point), the
+/// default fit keeps the Gaussian law for the coupled qubits and the two-point law for the others; on the
+/// same chip without crosstalk it fits the two-point law only.
+#[test]
+fn default_fit_chooses_the_noise_law_per_qubit() {
+    use qasa::device::{self, DeviceConfig, SimulationPlan, VirtualQpu};
+    use qasa::topology::{Topology, WorkingGraph};
+    let topo: Topology = "pegasus:4".parse().unwrap();
+    let fit = |crosstalk_fraction: f64| {
+        let qpu = VirtualQpu::new(
+            WorkingGraph::perfect(topo),
+            &DeviceConfig {
+                seed: 5,
+                crosstalk_fraction,
+                outlier_fraction: 0.0,
+                ..DeviceConfig::default()
+            },
+        );
+        let plan = SimulationPlan {
+            reads: 20_000,
+            reads_per_call: 2_000,
+            seed: 6,
+            ..SimulationPlan::default()
+        };
+        let sweep = device::simulate(&qpu, &plan, &|_| {}).unwrap();
+        let r = fit_sweep(&sweep, &FitConfig::default()).unwrap();
+        let coupled: std::collections::HashSet<u32> = qpu
+            .truth()
+            .crosstalk
+            .iter()
+            .flat_map(|c| [c.u, c.v])
+            .collect();
+        (r, coupled)
+    };
+    let (clean, _) = fit(0.0);
+    assert_eq!(clean.noise.likelihood, NoiseLikelihood::PerCall);
+    assert!(!clean.noise.per_qubit_law, "{}", clean.noise.reason);
+    assert!(clean.qubits.iter().all(|q| q.model == Model::Qasa));
+
+    let (r, coupled) = fit(0.1);
+    assert!(r.noise.per_qubit_law, "{}", r.noise.reason);
+    assert!(coupled.len() >= 20, "{} coupled qubits", coupled.len());
+    let gaussian = |want: bool| {
+        let qs: Vec<&QubitFit> = r
+            .qubits
+            .iter()
+            .filter(|q| coupled.contains(&q.qubit) == want)
+            .collect();
+        let g = qs.iter().filter(|q| q.model == Model::Gaussian).count();
+        g as f64 / qs.len() as f64
+    };
+    eprintln!(
+        "{} coupled qubits: Gaussian law on {:.3} of them, on {:.3} of the others",
+        coupled.len(),
+        gaussian(true),
+        gaussian(false)
+    );
+    assert!(gaussian(true) >= 0.9, "coupled: {}", gaussian(true));
+    assert!(gaussian(false) <= 0.02, "uncoupled: {}", gaussian(false));
+}
