@@ -279,13 +279,7 @@ pub fn analyze(
     }
     let graph = graph_for(fit, graph)?;
     if let Some(g) = &graph {
-        let nodes: std::collections::HashSet<u32> = g.qubits.iter().copied().collect();
-        if let Some(q) = fit.qubits.iter().find(|q| !nodes.contains(&q.qubit)) {
-            return Err(AnalysisError::NotInGraph {
-                qubit: q.qubit,
-                graph: graph_name(g),
-            });
-        }
+        check_in_graph(fit, g)?;
     }
     let mut notes = Vec::new();
     let inputs: Vec<QubitInput> = fit.qubits.iter().map(input::qubit_input).collect();
@@ -301,16 +295,7 @@ pub fn analyze(
     let dists = summary::distributions(&inputs, &scores);
     let flagged = summary::flag(&inputs, &mut scores, &dists);
     let fr = summary::unresolved_fractions(&inputs);
-    for (p, f) in Param::ALL.iter().zip(fr) {
-        if f >= 0.5 {
-            notes.push(format!(
-                "{} is unresolved on {:.0} % of the fitted qubits (on its bound or below its resolution); \
-                 read its upper bound only",
-                p.name(),
-                100.0 * f
-            ));
-        }
-    }
+    notes.extend(unresolved_notes(&fr));
     let columns = quantity_columns(&inputs, &scores);
     let correlations = correlations::correlations(
         &columns
@@ -320,28 +305,17 @@ pub fn analyze(
     );
     let qubit_ids: Vec<u32> = inputs.iter().map(|q| q.qubit).collect();
     let sgraph = graph.as_ref().map(|g| SpatialGraph::new(g, &qubit_ids));
-    let mut spatial = BTreeMap::new();
-    match &sgraph {
-        Some(g) => {
-            // The parameters and the fidelity (the other scores are functions of the parameters).
-            let spatial_columns = columns
-                .iter()
-                .filter(|(name, _)| SPATIAL_QUANTITIES.contains(&name.as_str()));
-            for (k, (name, values)) in spatial_columns.enumerate() {
-                let seed = config.seed ^ ((k as u64 + 1) << 40);
-                spatial.insert(
-                    name.clone(),
-                    spatial::spatial_stats(g, values, config.permutations, seed),
-                );
-            }
-            spatial::adjust_coordinate_tests(spatial.values_mut());
+    let spatial = match &sgraph {
+        Some(g) => spatial_section(g, &columns, config),
+        None => {
+            notes.push(
+                "no hardware graph (the fit names no topology and none was given): no spatial \
+                 statistics and no map coordinates"
+                    .into(),
+            );
+            BTreeMap::new()
         }
-        None => notes.push(
-            "no hardware graph (the fit names no topology and none was given): no spatial \
-             statistics and no map coordinates"
-                .into(),
-        ),
-    }
+    };
     let maps = maps::map_points(sgraph.as_ref(), &inputs, &scores);
     let pooled = sweep.and_then(|s| {
         let beta: Vec<Option<f64>> = inputs.iter().map(|q| q.params.map(|p| p.beta)).collect();
@@ -351,26 +325,7 @@ pub fn analyze(
         notes.push("no sweep given: no pooled temperature, no crosstalk; covariances use the fit's even-grid design".into());
     }
     let (crosstalk, crosstalk_summary) = match sweep {
-        Some(s) if s.pairs.is_some() => {
-            let (beta, noise) = crosstalk_inputs(s, &inputs);
-            match crosstalk::crosstalk(
-                s,
-                &beta,
-                &noise,
-                graph.as_ref().map(|g| &g.topology),
-                &config.crosstalk,
-            ) {
-                Ok((c, sm)) => (Some(c), Some(sm)),
-                Err(e) => {
-                    notes.push(e.to_string());
-                    (None, None)
-                }
-            }
-        }
-        Some(_) => {
-            notes.push("the sweep has no pair counts: no crosstalk analysis".into());
-            (None, None)
-        }
+        Some(s) => crosstalk_section(s, &inputs, graph.as_ref(), config, &mut notes),
         None => (None, None),
     };
     Ok(Analysis {
@@ -408,6 +363,88 @@ pub fn analyze(
         crosstalk_summary,
         notes,
     })
+}
+
+/// Every fitted qubit must be a node of the graph the analysis maps it on.
+fn check_in_graph(fit: &FitResult, g: &WorkingGraph) -> Result<(), AnalysisError> {
+    let nodes: std::collections::HashSet<u32> = g.qubits.iter().copied().collect();
+    match fit.qubits.iter().find(|q| !nodes.contains(&q.qubit)) {
+        Some(q) => Err(AnalysisError::NotInGraph {
+            qubit: q.qubit,
+            graph: graph_name(g),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// One note per parameter that most fitted qubits leave unresolved (`fr`: fractions per `[β, b, γ, η]`).
+fn unresolved_notes(fr: &[f64; 4]) -> Vec<String> {
+    Param::ALL
+        .iter()
+        .zip(fr)
+        .filter(|(_, &f)| f >= 0.5)
+        .map(|(p, f)| {
+            format!(
+                "{} is unresolved on {:.0} % of the fitted qubits (on its bound or below its resolution); \
+                 read its upper bound only",
+                p.name(),
+                100.0 * f
+            )
+        })
+        .collect()
+}
+
+/// Spatial statistics of the parameters and the fidelity (the other scores are functions of the
+/// parameters), each with its own permutation seed.
+fn spatial_section(
+    g: &SpatialGraph,
+    columns: &[(String, Vec<Option<f64>>)],
+    config: &AnalysisConfig,
+) -> BTreeMap<String, spatial::SpatialStats> {
+    let mut spatial = BTreeMap::new();
+    let spatial_columns = columns
+        .iter()
+        .filter(|(name, _)| SPATIAL_QUANTITIES.contains(&name.as_str()));
+    for (k, (name, values)) in spatial_columns.enumerate() {
+        let seed = config.seed ^ ((k as u64 + 1) << 40);
+        spatial.insert(
+            name.clone(),
+            spatial::spatial_stats(g, values, config.permutations, seed),
+        );
+    }
+    spatial::adjust_coordinate_tests(spatial.values_mut());
+    spatial
+}
+
+/// The crosstalk analysis of a sweep with pair counts; otherwise (or when it cannot run) a note.
+fn crosstalk_section(
+    sweep: &Sweep,
+    inputs: &[QubitInput],
+    graph: Option<&WorkingGraph>,
+    config: &AnalysisConfig,
+    notes: &mut Vec<String>,
+) -> (
+    Option<Vec<crosstalk::CouplerCrosstalk>>,
+    Option<crosstalk::CrosstalkSummary>,
+) {
+    if sweep.pairs.is_none() {
+        notes.push("the sweep has no pair counts: no crosstalk analysis".into());
+        return (None, None);
+    }
+    let (beta, noise) = crosstalk_inputs(sweep, inputs);
+    match crosstalk::crosstalk(
+        sweep,
+        &beta,
+        &noise,
+        graph.map(|g| &g.topology),
+        &config.crosstalk,
+    ) {
+        Ok((c, sm)) => (Some(c), Some(sm)),
+        Err(e) => {
+            notes.push(e.to_string());
+            (None, None)
+        }
+    }
 }
 
 /// The quantities of the correlation and spatial analyses: parameters then scores.
