@@ -8,7 +8,7 @@ use super::model::*;
 use super::stats::histogram_in;
 use crate::analysis::stats::{quantile_sorted, sorted_finite};
 use crate::analysis::Analysis;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Rows of the strongest-coupler table.
 pub const STRONGEST_ROWS: usize = 20;
@@ -55,6 +55,7 @@ pub fn crosstalk(
                 q: c.q,
             })
             .collect(),
+        noise_law: noise_law_agreement(a, cs),
     };
     let map = layout.map(|l| {
         let site: HashMap<u32, u32> = l
@@ -112,6 +113,39 @@ pub fn crosstalk(
         .collect();
     h.reference_label = Some("N(0, 1) under independence".into());
     (Some(info), map, Some(h))
+}
+
+/// Qubits flagged `gaussian_noise` against the qubits of the detected couplers; `None` when none is
+/// flagged.
+fn noise_law_agreement(
+    a: &Analysis,
+    cs: &[crate::analysis::CouplerCrosstalk],
+) -> Option<NoiseLawAgreement> {
+    let flagged: HashSet<u32> = a
+        .flagged
+        .iter()
+        .filter(|f| f.reasons.iter().any(|r| r == "gaussian_noise"))
+        .map(|f| f.spin)
+        .collect();
+    if flagged.is_empty() {
+        return None;
+    }
+    let detected: HashSet<u32> = cs
+        .iter()
+        .filter(|c| c.detected)
+        .flat_map(|c| [c.u, c.v])
+        .collect();
+    let on_detected = detected.intersection(&flagged).count();
+    let both = cs
+        .iter()
+        .filter(|c| c.detected && flagged.contains(&c.u) && flagged.contains(&c.v))
+        .count();
+    Some(NoiseLawAgreement {
+        detected_qubits: detected.len(),
+        flagged_on_detected: on_detected,
+        flagged_elsewhere: flagged.len() - on_detected,
+        couplers_both_flagged: both,
+    })
 }
 
 #[cfg(test)]

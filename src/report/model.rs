@@ -252,6 +252,24 @@ pub struct CrosstalkInfo {
     pub ks_uniform_p: f64,
     /// Strongest detected couplers (|J_eff| descending).
     pub strongest: Vec<CouplerRow>,
+    /// The fit's per-qubit noise law beside the detection (when some qubits have the `gaussian_noise`
+    /// flag): an independent sign of the same couplings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise_law: Option<NoiseLawAgreement>,
+}
+
+/// Qubits flagged `gaussian_noise` (their per-call noise is not two-point) against the qubits of the
+/// detected couplers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoiseLawAgreement {
+    /// Qubits on at least one detected coupler.
+    pub detected_qubits: usize,
+    /// Of those, qubits flagged `gaussian_noise`.
+    pub flagged_on_detected: usize,
+    /// Qubits flagged `gaussian_noise` on no detected coupler.
+    pub flagged_elsewhere: usize,
+    /// Detected couplers whose two qubits are both flagged `gaussian_noise`.
+    pub couplers_both_flagged: usize,
 }
 
 /// One coupler in a table.

@@ -570,3 +570,86 @@ fn a_comparison_gives_drift_maps_and_refuses_another_chip() {
     .to_string();
     assert!(e.contains("analysis is not of this fit"), "{e}");
 }
+
+/// The crosstalk section sets the fit's per-qubit noise law beside the detected couplers: on a chip with
+/// planted crosstalk, the detected couplers whose two qubits both keep the Gaussian per-call law (flag
+/// `gaussian_noise`) are the planted ones, and the false discoveries are not among them.
+#[test]
+fn the_noise_law_corroborates_the_planted_couplers() {
+    let graph = WorkingGraph::perfect("pegasus:4".parse().unwrap());
+    let qpu = VirtualQpu::new(
+        graph,
+        &DeviceConfig {
+            seed: 5,
+            crosstalk_fraction: 0.01,
+            outlier_fraction: 0.0,
+            ..DeviceConfig::default()
+        },
+    );
+    let plan = SimulationPlan {
+        reads: 20_000,
+        reads_per_call: 2_000,
+        pairs: true,
+        seed: 6,
+        ..SimulationPlan::default()
+    };
+    let sweep = device::simulate(&qpu, &plan, &|_| {}).expect("simulate");
+    let fit = fit::fit_sweep(&sweep, &FitConfig::default()).expect("fit");
+    let a = analyse(&sweep, &fit);
+    let r = build(&sweep, &fit);
+    let info = r.crosstalk.as_ref().expect("pair counts give crosstalk");
+    let gaussian = fit
+        .qubits
+        .iter()
+        .filter(|q| q.model == qasa::model::Model::Gaussian)
+        .count();
+    let n = info.noise_law.as_ref().unwrap_or_else(|| {
+        panic!(
+            "no qubit flagged; {gaussian} Gaussian-law fits; noise: {}",
+            fit.noise.reason
+        )
+    });
+    let planted: std::collections::HashSet<(u32, u32)> = qpu
+        .truth()
+        .crosstalk
+        .iter()
+        .map(|c| (c.u.min(c.v), c.u.max(c.v)))
+        .collect();
+    let flagged: std::collections::HashSet<u32> = a
+        .flagged
+        .iter()
+        .filter(|f| f.reasons.iter().any(|r| r == "gaussian_noise"))
+        .map(|f| f.spin)
+        .collect();
+    let cs = a.crosstalk.as_ref().unwrap();
+    let both: Vec<(u32, u32)> = cs
+        .iter()
+        .filter(|c| c.detected && flagged.contains(&c.u) && flagged.contains(&c.v))
+        .map(|c| (c.u.min(c.v), c.u.max(c.v)))
+        .collect();
+    assert_eq!(n.couplers_both_flagged, both.len());
+    let false_detections = cs
+        .iter()
+        .filter(|c| c.detected && !planted.contains(&(c.u.min(c.v), c.u.max(c.v))))
+        .count();
+    let unplanted_both = both.iter().filter(|c| !planted.contains(c)).count();
+    eprintln!(
+        "{} planted, {} detected ({} not planted), {} with both qubits flagged ({} not planted)",
+        planted.len(),
+        info.n_detected,
+        false_detections,
+        both.len(),
+        unplanted_both
+    );
+    assert!(planted.len() >= 10, "{} planted", planted.len());
+    assert!(
+        both.len() as f64 >= 0.9 * planted.len() as f64,
+        "{} of {} planted couplers corroborated",
+        both.len(),
+        planted.len()
+    );
+    assert!(
+        unplanted_both <= 1,
+        "{unplanted_both} unplanted couplers with both qubits flagged"
+    );
+}

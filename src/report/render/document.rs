@@ -460,6 +460,21 @@ fn findings(r: &Report) -> Vec<Block<'_>> {
             sig(c.ks_uniform_p, 3),
             c.definition
         )));
+        if let Some(n) = &c.noise_law {
+            b.push(Para(format!(
+                "The fit's noise law points the same way: {} of the {} qubits on detected couplers keep the \
+                 Gaussian per-call law (flag gaussian_noise) while most of the chip keeps the two-point law \
+                 (a neighbour's spin seen through a coupling is a field that changes from read to read), and \
+                 {} of the {} detected couplers have both qubits flagged. {} other qubits have that flag \
+                 without a detected coupler (field noise of another kind, or a coupling too weak to reach \
+                 the false discovery rate).",
+                n.flagged_on_detected,
+                n.detected_qubits,
+                n.couplers_both_flagged,
+                c.n_detected,
+                n.flagged_elsewhere
+            )));
+        }
         let mut figs = Vec::new();
         if let (Some(layout), Some(map)) = (&f.layout, &f.crosstalk) {
             figs.push(Fig::Couplers(CouplerMapFigure { layout, map }));
