@@ -12,9 +12,10 @@ pub enum ModelChoice {
     Fixed(Model),
     /// Fit gibbs, bias, noise, qasa and gaussian; keep the one with the smallest BIC per qubit.
     Auto,
-    /// Fit qasa (two-point noise) and gaussian; keep the one with the higher likelihood per qubit (qasa
-    /// when they are within 1 nat). Not asked for by name: the default fit uses it when the chip's
-    /// per-call noise comparison puts the Gaussian law ahead ([`super::noise`]).
+    /// Fit qasa (two-point noise), and gaussian where it is not far behind at the qasa maximum
+    /// ([`super::qubit::LAW_SCREEN_NATS`]); keep the one with the higher likelihood per qubit (qasa when
+    /// they are within 1 nat). Not asked for by name: the default fit uses it when the chip's per-call
+    /// noise comparison shows Gaussian-law qubits ([`super::noise`]).
     NoiseLaws,
 }
 

@@ -9,13 +9,15 @@
 //! **Per qubit.** A few qubits whose per-call noise is not two-point (a neighbour's spin through crosstalk,
 //! say) can put the Gaussian law ahead in the sample's sum while most qubits are two-point, or be missed by
 //! the sum while the law matters much for them. So when the Gaussian law is ahead in the sum, or ahead on
-//! one sampled qubit by more than [`GAUSSIAN_EVIDENCE_NATS`], every qubit is fitted with both laws and
-//! keeps the more likely one ([`ModelChoice::NoiseLaws`]; the record's `per_qubit_law`). On a chip where
-//! every sampled qubit is two-point, only the two-point law is fitted.
+//! one sampled qubit by more than [`GAUSSIAN_EVIDENCE_NATS`], every qubit keeps the more likely of the
+//! two laws ([`ModelChoice::NoiseLaws`]; the record's `per_qubit_law`): the two-point law is fitted, and
+//! the Gaussian law too where, at the two-point maximum, it comes within
+//! [`super::qubit::LAW_SCREEN_NATS`] of it. On a chip where every sampled qubit is two-point, only the
+//! two-point law is fitted.
 
 use super::chip::{block_cells, qubit_counts};
 use super::config::{FitConfig, ModelChoice, NoiseLikelihood};
-use super::qubit::{max_log_likelihoods, QubitData};
+use super::qubit::{max_log_likelihoods, QubitData, LAW_SCREEN_NATS};
 use super::result::{NoiseCandidate, NoiseChoice};
 use crate::model::calls::GaussGrid;
 use crate::model::{Model, Param};
@@ -119,7 +121,7 @@ pub fn choose_noise(
             out.2 = ModelChoice::NoiseLaws;
             out.0.per_qubit_law = true;
             out.0.reason = format!(
-                "{}; the Gaussian law fits {strong} of the sampled qubits better by more than {GAUSSIAN_EVIDENCE_NATS} nats, so each qubit is fitted with both per-call laws and keeps the more likely one",
+                "{}; the Gaussian law fits {strong} of the sampled qubits better by more than {GAUSSIAN_EVIDENCE_NATS} nats, so each qubit keeps the more likely per-call law (the Gaussian law fitted where it comes within {LAW_SCREEN_NATS} nats of the two-point one at the latter's maximum)",
                 out.0.reason
             );
         }

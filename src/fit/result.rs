@@ -276,8 +276,9 @@ pub struct NoiseChoice {
     pub candidates: Vec<NoiseCandidate>,
     /// Qubits the comparison used.
     pub qubits_compared: usize,
-    /// True when every qubit was fitted with both per-call laws, two-point (`qasa`) and Gaussian
-    /// (`gaussian`), and kept the more likely one (its `model`; `qasa` within 1 nat).
+    /// True when each qubit kept the more likely of the two per-call laws, two-point (`qasa`) or Gaussian
+    /// (`gaussian`, fitted where it is not far behind at the two-point maximum): its `model`; `qasa`
+    /// within 1 nat.
     #[serde(default)]
     pub per_qubit_law: bool,
 }

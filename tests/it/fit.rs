@@ -1572,20 +1572,51 @@ fn default_fit_chooses_the_noise_law_per_qubit() {
         };
         let sweep = device::simulate(&qpu, &plan, &|_| {}).unwrap();
         let r = fit_sweep(&sweep, &FitConfig::default()).unwrap();
+        // The Gaussian law on every qubit, to check what the screen skipped.
+        let gaussian = fit_sweep(
+            &sweep,
+            &FitConfig {
+                model: ModelChoice::Fixed(Model::Gaussian),
+                noise: NoiseLikelihood::PerCall,
+                ..FitConfig::default()
+            },
+        )
+        .unwrap();
         let coupled: std::collections::HashSet<u32> = qpu
             .truth()
             .crosstalk
             .iter()
             .flat_map(|c| [c.u, c.v])
             .collect();
-        (r, coupled)
+        (r, coupled, gaussian)
     };
-    let (clean, _) = fit(0.0);
+    let (clean, _, _) = fit(0.0);
     assert_eq!(clean.noise.likelihood, NoiseLikelihood::PerCall);
     assert!(!clean.noise.per_qubit_law, "{}", clean.noise.reason);
     assert!(clean.qubits.iter().all(|q| q.model == Model::Qasa));
 
-    let (r, coupled) = fit(0.1);
+    let (r, coupled, all_gaussian) = fit(0.1);
+    // The screen (fit::qubit::LAW_SCREEN_NATS) skipped the Gaussian fit on most two-point qubits and
+    // missed no qubit the Gaussian law fits better by more than 1 nat.
+    let mut skipped = 0;
+    for (q, g) in r.qubits.iter().zip(&all_gaussian.qubits) {
+        if q.model == Model::Qasa {
+            skipped += usize::from(q.comparison.len() < 2);
+            let (Some(lq), Some(lg)) = (q.ll, g.ll) else {
+                continue;
+            };
+            assert!(
+                lg <= lq + 1.0,
+                "qubit {}: Gaussian ℓ {lg} vs kept two-point {lq}",
+                q.qubit
+            );
+        }
+    }
+    let two_point = r.qubits.iter().filter(|q| q.model == Model::Qasa).count();
+    assert!(
+        skipped * 2 > two_point,
+        "Gaussian fit skipped on {skipped} of {two_point}"
+    );
     assert!(r.noise.per_qubit_law, "{}", r.noise.reason);
     assert!(coupled.len() >= 20, "{} coupled qubits", coupled.len());
     let gaussian = |want: bool| {
