@@ -49,7 +49,8 @@ pub struct Args {
     #[arg(long, default_value = "qasa", value_parser = parse_model)]
     model: ModelChoice,
     /// Noise likelihood: auto (per call when the sweep's blocks are single calls and the per-call
-    /// likelihood, two-point or Gaussian, is higher on the chip), per-read, or per-call.
+    /// likelihood is higher on the chip; then the two-point or Gaussian law per qubit when some qubits'
+    /// noise is not two-point), per-read, or per-call (the law of --model for every qubit).
     #[arg(long, value_enum, default_value_t = NoiseArg::Auto)]
     noise: NoiseArg,
     /// Block-bootstrap replicates over calls (0 = off; needs per-call blocks): SEs and 95 % intervals
