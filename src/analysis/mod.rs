@@ -293,7 +293,8 @@ pub fn analyze(
         })
         .collect();
     let dists = summary::distributions(&inputs, &scores);
-    let flagged = summary::flag(&inputs, &mut scores, &dists);
+    let per_call = fit.noise.likelihood == crate::fit::NoiseLikelihood::PerCall;
+    let flagged = summary::flag(&inputs, &mut scores, &dists, per_call);
     let fr = summary::unresolved_fractions(&inputs);
     notes.extend(unresolved_notes(&fr));
     let columns = quantity_columns(&inputs, &scores);

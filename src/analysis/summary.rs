@@ -188,10 +188,14 @@ pub fn unresolved_fractions(inputs: &[QubitInput]) -> [f64; 4] {
 
 /// Flags every qubit with at least one reason and caps the grade of outliers; `dists` from
 /// [`distributions`].
+///
+/// `per_call`: the fit used the per-call likelihood, so a qubit's `gaussian` model is its per-call noise
+/// law (`gaussian_noise` is flagged only then).
 pub fn flag(
     inputs: &[QubitInput],
     scores: &mut [QubitScores],
     dists: &[Distribution],
+    per_call: bool,
 ) -> Vec<FlaggedQubit> {
     let frac = unresolved_fractions(inputs);
     let find = |n: &str| dists.iter().find(|d| d.name == n);
@@ -202,7 +206,7 @@ pub fn flag(
             .count()
     };
     // Gaussian-law qubits stand out only on a chip whose qubits mostly follow the two-point law.
-    let two_point_chip = law_count(Model::Qasa) > law_count(Model::Gaussian);
+    let two_point_chip = per_call && law_count(Model::Qasa) > law_count(Model::Gaussian);
     let mut out = Vec::new();
     for (q, s) in inputs.iter().zip(scores.iter_mut()) {
         let mut f = FlaggedQubit {
