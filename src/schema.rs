@@ -91,7 +91,7 @@ fn depth(e: &ValidationError<'_, '_>) -> usize {
 }
 
 fn location(e: &ValidationError<'_, '_>) -> String {
-    let loc = e.instance_location.to_string();
+    let loc = printable(&e.instance_location.to_string());
     if loc.is_empty() {
         "/".into()
     } else {
@@ -277,9 +277,23 @@ fn lower(s: &str) -> String {
 
 fn quoted<'a>(names: impl Iterator<Item = &'a str>) -> String {
     names
-        .map(|n| format!("\"{n}\""))
+        .map(|n| format!("\"{}\"", printable(n)))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `s` with control characters escaped (`\n`, `\u{1}`), so that a key of the input document cannot
+/// break a one-line message.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn a_type(t: boon::Type) -> &'static str {
@@ -310,6 +324,16 @@ mod tests {
         let mut v = sweep();
         edit(&mut v);
         validate(SWEEP, &v).unwrap_err()
+    }
+
+    #[test]
+    fn a_key_with_a_newline_gives_a_one_line_message() {
+        let v = violation(|v| v["meta"]["bad\nkey"] = json!(1));
+        let msg = v.to_string();
+        assert!(!msg.contains('\n'), "{msg}");
+        assert!(msg.contains("unknown field \"bad\\nkey\""), "{msg}");
+        let v = violation(|v| v["counts"]["down"] = json!({"x\ny": 1}));
+        assert!(!v.to_string().contains('\n'), "{v}");
     }
 
     #[test]
