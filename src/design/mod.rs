@@ -37,8 +37,7 @@ pub use error::DesignError;
 pub use prior::Prior;
 
 use crate::collect::design_record::{
-    Candidates, Objective, PlanDesign, PredictedSe, PriorRecord, ReferenceRecord, ScenarioTargets,
-    TargetSe,
+    Candidates, Objective, PlanDesign, PredictedSe, ReferenceRecord, ScenarioTargets, TargetSe,
 };
 use crate::collect::information::{Mat4, NoiseLaw};
 use crate::collect::plan::Plan;
@@ -270,13 +269,7 @@ pub fn design(req: &DesignRequest<'_>, target: &Target<'_>) -> Result<Designed, 
         method: METHOD.into(),
         objective: objective(&req.goal),
         noise_law: prior.law,
-        prior: PriorRecord {
-            source: prior.summary.source.clone(),
-            file: prior.summary.file.clone(),
-            qubits: prior.summary.qubits,
-            median: prior.summary.median,
-            note: prior.summary.note.clone(),
-        },
+        prior: prior.summary.clone(),
         targets: match req.goal {
             Goal::BudgetQpuS(_) => TargetSe::default(),
             _ => targets,

@@ -18,11 +18,11 @@
 //! least [`GAMMA_FLOOR`] and [`ETA_FLOOR`] (a fitted 0 means "below resolution", not "exactly 0").
 
 use super::error::DesignError;
+pub use crate::collect::design_record::PriorRecord;
 use crate::collect::information::NoiseLaw;
 use crate::collect::plan::Plan;
 use crate::device::truth::{generate, DeviceConfig};
 use crate::model::Params;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::Path;
 
@@ -50,27 +50,12 @@ pub struct PriorQubit {
     pub scenario: usize,
 }
 
-/// Where a prior came from (recorded in the plan file).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PriorSummary {
-    /// `family_defaults` or `fit`.
-    pub source: String,
-    /// The fit file, for a fit prior.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
-    /// Qubits in the sample.
-    pub qubits: usize,
-    /// Median β (1/h), b (h), γ, η (h) of the sample.
-    pub median: Params,
-    pub note: String,
-}
-
 /// A sample of qubits and the noise law.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Prior {
     pub qubits: Vec<PriorQubit>,
     pub law: NoiseLaw,
-    pub summary: PriorSummary,
+    pub summary: PriorRecord,
     /// Names of the scenarios the qubits belong to (`β×0.75`, …; one for a fit).
     pub scenarios: Vec<String>,
 }
@@ -150,7 +135,7 @@ impl Prior {
         }
         let law = law.unwrap_or(NoiseLaw::TwoPoint);
         Ok(Prior {
-            summary: PriorSummary {
+            summary: PriorRecord {
                 source: "family_defaults".into(),
                 file: None,
                 qubits: qubits.len(),
@@ -257,7 +242,7 @@ impl Prior {
             (None, None) => format!("noise law two_point (assumed: {law_note})"),
         };
         Ok(Prior {
-            summary: PriorSummary {
+            summary: PriorRecord {
                 source: "fit".into(),
                 file: None,
                 qubits: qubits.len(),

@@ -272,9 +272,10 @@ fn fit_candidates(
 /// With the noise law chosen per qubit ([`ModelChoice::NoiseLaws`]), the Gaussian law is fitted only
 /// where its likelihood at the two-point maximum comes within this many nats of the two-point one.
 /// Fitting can raise it further: on the demo-like chip of docs/uncertainties.md by at most 5.1 nats on
-/// the 5,225 uncoupled qubits (no qubit more than 10 nats below ended within 8.9 nats), while the 402
-/// qubits coupled by crosstalk were already 48 nats or more *above* at the two-point maximum. The screen
-/// spares the Gaussian fit, the slowest of all, on most qubits of a mostly two-point chip.
+/// the 5,225 uncoupled qubits (every qubit more than 10 nats behind was still at least 8.9 nats behind
+/// after fitting), while the 402 qubits coupled by crosstalk were already 48 nats or more *above* at the
+/// two-point maximum. The screen spares the Gaussian fit, the slowest of all, on most qubits of a mostly
+/// two-point chip.
 pub const LAW_SCREEN_NATS: f64 = 10.0;
 
 /// Whether to skip fitting `m`: the Gaussian law of a per-qubit law choice, far behind the two-point law

@@ -11,7 +11,7 @@
 use qasa::collect::information::NoiseLaw;
 use qasa::collect::plan::Plan;
 use qasa::collect::{run_virtual, SolverLimits, SolverSource, Target, VirtualOptions};
-use qasa::design::prior::{PriorQubit, PriorSummary};
+use qasa::design::prior::{PriorQubit, PriorRecord};
 use qasa::design::{
     self, predict, CandidateSpec, DesignRequest, Designed, Goal, Prior, PriorSource,
 };
@@ -171,7 +171,7 @@ fn truth_prior(plan: &Plan, truth: &Truth, law: NoiseLaw) -> Prior {
         })
         .collect();
     Prior {
-        summary: PriorSummary {
+        summary: PriorRecord {
             source: "truth".into(),
             file: None,
             qubits: qubits.len(),
